@@ -1,0 +1,271 @@
+//! The launch descriptor: the facts about one binary that the build embeds in its launcher.
+//!
+//! This module owns the JSON schema (documented field by field in `docs/descriptor.md`) and every check
+//! on its values, so that the rest of the launcher works with values that are already known to be sane:
+//! runfiles paths are normalised and relative, exactly one of `main`/`main_module` is set, and the
+//! interpreter is classified into its three `py_runtime` forms. The drop-in stub reader (`stub.rs`)
+//! produces the same struct, so both routes share one launch path.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Descriptor {
+    pub version: u32,
+    pub target: String,
+    pub workspace_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub main: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub main_module: Option<String>,
+    pub interpreter: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python_version: Option<String>,
+    #[serde(default)]
+    pub imports: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub import_all: bool,
+    #[serde(default)]
+    pub interpreter_args: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venv: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_config: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub system_site_packages: bool,
+    /// Set only by the drop-in route: facts a stub carries that the JSON schema does not expose.
+    #[serde(skip)]
+    pub drop_in: Option<DropIn>,
+}
+
+/// What a drop-in stub adds to the descriptor's facts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DropIn {
+    /// Which template the stub came from, for debug output (`bazel-native`, `rules-python-script`, …).
+    pub template: String,
+    /// The stub file itself, as the kernel passed it to us; runfiles discovery starts from it.
+    pub stub_path: std::path::PathBuf,
+    /// The program is a zip (`--build_python_zip`).
+    pub is_zipfile: bool,
+    /// rules_python: the build-time venv must be rebuilt at run time as links into the runfiles venv
+    /// (`%recreate_venv_at_runtime%`), instead of the launcher's own venv content.
+    pub link_venv: bool,
+    /// rules_python: the venv's site-packages path relative to the venv root (`%venv_rel_site_packages%`).
+    pub venv_rel_site_packages: Option<String>,
+    /// rules_python: the runfiles path of the build-time venv's python (`%python_binary%`), whose name
+    /// follows the interpreter's.
+    pub venv_python: Option<String>,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// The three forms of a `py_runtime` interpreter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InterpreterForm {
+    /// `interpreter_path`: an absolute path on the machine that runs the binary.
+    Absolute,
+    /// `interpreter`: a File in the build, found through the runfiles.
+    Runfiles,
+    /// A bare command name, looked up on `PATH` (e.g. `--python_path=python3`).
+    PathSearch,
+}
+
+impl InterpreterForm {
+    pub fn of(interpreter: &str) -> InterpreterForm {
+        if interpreter.starts_with('/') {
+            InterpreterForm::Absolute
+        } else if interpreter.contains('/') {
+            InterpreterForm::Runfiles
+        } else {
+            InterpreterForm::PathSearch
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            InterpreterForm::Absolute => "platform runtime, absolute interpreter_path",
+            InterpreterForm::Runfiles => "in-build runtime, runfiles path",
+            InterpreterForm::PathSearch => "bare name searched on PATH",
+        }
+    }
+}
+
+impl Descriptor {
+    /// Parses and validates descriptor JSON.
+    pub fn from_json(bytes: &[u8]) -> Result<Descriptor> {
+        let descriptor: Descriptor = serde_json::from_slice(bytes).map_err(|err| {
+            Error::descriptor(
+                format!("descriptor is not valid: {err}"),
+                "rebuild the binary; if you wrote the descriptor by hand, compare it with docs/descriptor.md",
+            )
+        })?;
+        descriptor.validate()?;
+        Ok(descriptor)
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        // Serialising plain strings, lists and maps cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let target = self.target.as_str();
+        let bad =
+            |message: String, hint: &str| Err(Error::descriptor(message, hint).for_target(target));
+        if self.version != SCHEMA_VERSION {
+            return bad(
+                format!("unsupported descriptor version {} (this launcher reads version {SCHEMA_VERSION})", self.version),
+                "build the binary with a py-launcher-finalize of the same release as the launcher",
+            );
+        }
+        if self.target.is_empty() {
+            return bad(
+                "field `target` is empty".into(),
+                "set it to the Bazel label, e.g. //pkg:app",
+            );
+        }
+        if self.workspace_name.is_empty() || self.workspace_name.contains(['/', '\0', '\n']) {
+            return bad(
+                format!(
+                    "field `workspace_name` is not a directory name: {:?}",
+                    self.workspace_name
+                ),
+                "set it to the main repository's runfiles name, e.g. _main",
+            );
+        }
+        match (&self.main, &self.main_module) {
+            (Some(_), Some(_)) => {
+                return bad(
+                    "both `main` and `main_module` are set".into(),
+                    "keep exactly one of them",
+                );
+            }
+            (None, None) => {
+                return bad(
+                    "neither `main` nor `main_module` is set".into(),
+                    "set `main` to the main file's runfiles path",
+                );
+            }
+            (Some(main), None) => {
+                check_runfiles_path("main", main).map_err(|e| e.for_target(target))?
+            }
+            (None, Some(module)) => {
+                let valid = !module.is_empty()
+                    && module.split('.').all(|part| {
+                        !part.is_empty()
+                            && !part.starts_with(|c: char| c.is_ascii_digit())
+                            && part.chars().all(|c| c == '_' || c.is_alphanumeric())
+                    });
+                if !valid {
+                    return bad(
+                        format!("field `main_module` is not a module name: {module:?}"),
+                        "use a dotted name such as pkg.cli",
+                    );
+                }
+            }
+        }
+        if self.interpreter.is_empty() || self.interpreter.contains(['\0', '\n']) {
+            return bad(
+                format!("field `interpreter` is not usable: {:?}", self.interpreter),
+                "set the py_runtime's interpreter or interpreter_path",
+            );
+        }
+        if InterpreterForm::of(&self.interpreter) == InterpreterForm::Runfiles {
+            check_runfiles_path("interpreter", &self.interpreter)
+                .map_err(|e| e.for_target(target))?;
+        }
+        if let Some(version) = &self.python_version {
+            if parse_python_version(version).is_none() {
+                return bad(
+                    format!("field `python_version` is not X.Y: {version:?}"),
+                    "use the major.minor form, e.g. 3.11",
+                );
+            }
+        }
+        for import in &self.imports {
+            check_runfiles_path("imports", import).map_err(|e| e.for_target(target))?;
+        }
+        for (field, value) in [("venv", &self.venv), ("build_config", &self.build_config)] {
+            if let Some(value) = value {
+                check_runfiles_path(field, value).map_err(|e| e.for_target(target))?;
+            }
+        }
+        for arg in &self.interpreter_args {
+            if arg.contains('\0') {
+                return bad(
+                    format!("an `interpreter_args` entry contains a NUL byte: {arg:?}"),
+                    "remove it",
+                );
+            }
+        }
+        for (key, value) in &self.env {
+            if key.is_empty() || key.contains(['=', '\0']) || value.contains('\0') {
+                return bad(
+                    format!("`env` entry {key:?} cannot be an environment variable"),
+                    "use NAME: value with no '=' or NUL in NAME",
+                );
+            }
+        }
+        Ok(())
+    }
+
+    pub fn interpreter_form(&self) -> InterpreterForm {
+        InterpreterForm::of(&self.interpreter)
+    }
+
+    /// The runfiles path whose presence proves that a candidate runfiles root belongs to this binary.
+    pub fn root_marker(&self) -> Option<&str> {
+        self.main
+            .as_deref()
+            .or(self.venv.as_deref())
+            .or(self.build_config.as_deref())
+    }
+}
+
+/// Refuses anything that is not a normalised, relative, `/`-separated runfiles path: such a value
+/// would escape the runfiles root or name the same file two ways.
+pub fn check_runfiles_path(field: &str, path: &str) -> Result<()> {
+    let reason = if path.is_empty() {
+        Some("it is empty")
+    } else if path.starts_with('/') {
+        Some("it is absolute")
+    } else if path.contains(['\\', '\0', '\n', '\r']) {
+        Some("it contains a backslash or a control character")
+    } else if path
+        .split('/')
+        .any(|seg| seg.is_empty() || seg == "." || seg == "..")
+    {
+        Some("it has an empty, '.' or '..' segment")
+    } else {
+        None
+    };
+    match reason {
+        None => Ok(()),
+        Some(reason) => Err(Error::descriptor(
+            format!("field `{field}` is not a runfiles path ({reason}): {path:?}"),
+            "runfiles paths are relative to the runfiles root, e.g. _main/pkg/main.py",
+        )),
+    }
+}
+
+/// `"3.11"` → `(3, 11)`; `"3.13t"` (free-threaded) keeps the suffix out of the numbers.
+pub fn parse_python_version(text: &str) -> Option<(u32, u32)> {
+    let text = text.strip_suffix('t').unwrap_or(text);
+    let (major, minor) = text.split_once('.')?;
+    let all_digits =
+        |s: &str| !s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(major) || !all_digits(minor) {
+        return None;
+    }
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}

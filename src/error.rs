@@ -1,0 +1,166 @@
+//! Launcher failures: one kind per thing a user has to fix, each with its own documented exit code.
+//!
+//! Every failure is printed as exactly one line, `py-launcher: <what>: <detail> [<target>]; hint: <hint>`,
+//! so a user reading a CI log sees what broke, where, and what to do, without a backtrace. Values are
+//! escaped when shown (see [`show`]) so that a path holding a newline cannot split the line.
+
+use std::ffi::OsStr;
+use std::fmt;
+use std::path::Path;
+
+/// What failed. The exit codes follow the BSD `sysexits.h` meanings so that they stay clear of 0, 1
+/// (Python's uncaught exception), 2 (Python's own usage error) and 128+N (death by signal N).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The launcher was started wrongly: no embedded descriptor and no stub, or bad tool arguments.
+    Usage,
+    /// The descriptor or stub is missing, truncated, not valid JSON, or has bad values.
+    Descriptor,
+    /// No runfiles root could be found, or a file the binary needs is not in it.
+    Runfiles,
+    /// The interpreter is missing, not executable, the launcher itself, or of the wrong version.
+    Interpreter,
+    /// The run-time venv could not be created, or its cache directory is unsafe.
+    Venv,
+    /// The operating system refused something else: reading our own executable, `exec` itself.
+    Os,
+}
+
+impl ErrorKind {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            ErrorKind::Usage => 64,
+            ErrorKind::Descriptor => 65,
+            ErrorKind::Runfiles => 66,
+            ErrorKind::Interpreter => 67,
+            ErrorKind::Os => 71,
+            ErrorKind::Venv => 73,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ErrorKind::Usage => "usage",
+            ErrorKind::Descriptor => "bad descriptor",
+            ErrorKind::Runfiles => "runfiles",
+            ErrorKind::Interpreter => "interpreter",
+            ErrorKind::Venv => "venv",
+            ErrorKind::Os => "system",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Error {
+    pub kind: ErrorKind,
+    message: String,
+    hint: String,
+    target: Option<String>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>, hint: impl Into<String>) -> Error {
+        Error {
+            kind,
+            message: message.into(),
+            hint: hint.into(),
+            target: None,
+        }
+    }
+
+    pub fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Usage, message, hint)
+    }
+    pub fn descriptor(message: impl Into<String>, hint: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Descriptor, message, hint)
+    }
+    pub fn runfiles(message: impl Into<String>, hint: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Runfiles, message, hint)
+    }
+    pub fn interpreter(message: impl Into<String>, hint: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Interpreter, message, hint)
+    }
+    pub fn venv(message: impl Into<String>, hint: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Venv, message, hint)
+    }
+    pub fn os(message: impl Into<String>, hint: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Os, message, hint)
+    }
+
+    /// Names the Bazel target in the message, unless an inner step already did.
+    pub fn for_target(mut self, target: &str) -> Error {
+        if self.target.is_none() && !target.is_empty() {
+            self.target = Some(target.to_owned());
+        }
+        self
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        self.kind.exit_code()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "py-launcher: {}: {}",
+            self.kind.label(),
+            one_line(&self.message)
+        )?;
+        if let Some(target) = &self.target {
+            write!(f, " [{}]", one_line(target))?;
+        }
+        if !self.hint.is_empty() {
+            write!(f, "; hint: {}", one_line(&self.hint))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+fn one_line(text: &str) -> String {
+    if text.contains(['\n', '\r']) {
+        text.replace('\n', "\\n").replace('\r', "\\r")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Renders an OS string for a message: quoted, with control characters and non-UTF-8 bytes escaped.
+pub fn show(value: impl AsRef<OsStr>) -> String {
+    let bytes = value.as_ref().as_encoded_bytes();
+    let mut out = String::with_capacity(bytes.len() + 2);
+    out.push('"');
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c if c.is_control() => out.extend(c.escape_default()),
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out.push('"');
+    out
+}
+
+pub fn show_path(path: &Path) -> String {
+    show(path.as_os_str())
+}
+
+/// Names an OS error the way a user can search for it: `No such file or directory (os error 2)`.
+pub fn os_reason(err: &std::io::Error) -> String {
+    err.to_string()
+}

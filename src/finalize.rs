@@ -1,0 +1,140 @@
+//! `py-launcher-finalize`: embed a validated descriptor into a copy of the launcher.
+//!
+//! Nothing is written unless the descriptor is valid. A launcher that already carries a descriptor has
+//! it replaced, not stacked. The output is written to a temporary file beside it and renamed into place,
+//! so a failed run never leaves a half-written executable that Bazel could mistake for an output.
+
+use std::ffi::OsString;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::descriptor::Descriptor;
+use crate::error::{show_path, Error, Result};
+use crate::trailer::{self, Tail};
+
+pub struct Args {
+    pub launcher: PathBuf,
+    pub descriptor: PathBuf,
+    pub output: PathBuf,
+}
+
+pub const USAGE: &str =
+    "usage: py-launcher-finalize --launcher PATH --descriptor FILE.json --output PATH";
+
+pub fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Args> {
+    let (mut launcher, mut descriptor, mut output) = (None, None, None);
+    let mut args = args.into_iter();
+    while let Some(flag) = args.next() {
+        let slot = match flag.to_str() {
+            Some("--launcher") => &mut launcher,
+            Some("--descriptor") => &mut descriptor,
+            Some("--output") => &mut output,
+            Some("-h" | "--help") => return Err(Error::usage(USAGE, "")),
+            _ => {
+                return Err(Error::usage(
+                    format!("unknown argument {}", show_path(Path::new(&flag))),
+                    USAGE,
+                ))
+            }
+        };
+        let value = args.next().ok_or_else(|| {
+            Error::usage(format!("{} needs a value", flag.to_string_lossy()), USAGE)
+        })?;
+        *slot = Some(PathBuf::from(value));
+    }
+    match (launcher, descriptor, output) {
+        (Some(launcher), Some(descriptor), Some(output)) => Ok(Args {
+            launcher,
+            descriptor,
+            output,
+        }),
+        _ => Err(Error::usage(
+            "--launcher, --descriptor and --output are all required",
+            USAGE,
+        )),
+    }
+}
+
+pub fn finalize(args: &Args) -> Result<()> {
+    let json = fs::read(&args.descriptor).map_err(|e| {
+        Error::usage(
+            format!(
+                "cannot read descriptor {}: {e}",
+                show_path(&args.descriptor)
+            ),
+            "check the --descriptor path",
+        )
+    })?;
+    Descriptor::from_json(&json)?;
+    let launcher = fs::read(&args.launcher).map_err(|e| {
+        Error::usage(
+            format!("cannot read launcher {}: {e}", show_path(&args.launcher)),
+            "check the --launcher path",
+        )
+    })?;
+    let body = launcher_body(&args.launcher, &launcher)?;
+    if same_file(&args.launcher, &args.output) {
+        return Err(Error::usage(
+            "--output is the --launcher itself",
+            "write the finalized launcher to a new path",
+        ));
+    }
+    let mut bytes = Vec::with_capacity(body.len() + json.len() + 24);
+    bytes.extend_from_slice(body);
+    bytes.extend_from_slice(&trailer::encode(&json));
+    write_executable(&args.output, &bytes)
+}
+
+/// The launcher's bytes without any descriptor it already carries.
+fn launcher_body<'a>(path: &Path, launcher: &'a [u8]) -> Result<&'a [u8]> {
+    let file = File::open(path)
+        .map_err(|e| Error::usage(format!("cannot open launcher {}: {e}", show_path(path)), ""))?;
+    match trailer::read(&file, launcher.len() as u64) {
+        Ok(Tail::Present(found, _)) => Ok(&launcher[..found.start as usize]),
+        Ok(Tail::Absent) => Ok(launcher),
+        Ok(Tail::Corrupt(reason)) => Err(Error::descriptor(
+            format!(
+                "the launcher {} carries a damaged descriptor: {reason}",
+                show_path(path)
+            ),
+            "finalize from the plain py-launcher binary",
+        )),
+        Err(e) => Err(Error::usage(
+            format!("cannot read launcher {}: {e}", show_path(path)),
+            "",
+        )),
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+fn write_executable(output: &Path, bytes: &[u8]) -> Result<()> {
+    let fail = |e: std::io::Error| {
+        Error::os(
+            format!("cannot write {}: {e}", show_path(output)),
+            "check that its directory exists and is writable",
+        )
+    };
+    let mut temp_name = output.as_os_str().to_owned();
+    temp_name.push(format!(".tmp-{}", std::process::id()));
+    let temp = PathBuf::from(temp_name);
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o755);
+    let written = options.open(&temp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| fs::rename(&temp, output)) {
+        let _ = fs::remove_file(&temp);
+        return Err(fail(e));
+    }
+    Ok(())
+}

@@ -1,0 +1,264 @@
+//! Resolving the `py_runtime`'s interpreter and learning, cheaply, what it is.
+//!
+//! The three forms (absolute `interpreter_path`, runfiles path of an in-build `interpreter`, bare word on
+//! `PATH`) resolve to one absolute path that is never canonicalized: a platform runtime's symlink is
+//! what the user configured, and following it would break upgrades in place. What kind of file it is
+//! (a real CPython of a known version, or a wrapper script such as a pyenv shim) is learnt from names and
+//! one small read, never by starting Python on the warm path; starting it once is reserved for building
+//! a run-time venv when nothing cheaper can tell.
+
+use std::ffi::OsStr;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde::Serialize;
+
+use crate::debug::Trace;
+use crate::descriptor::{parse_python_version, Descriptor, InterpreterForm};
+use crate::error::{show_path, Error, Result};
+use crate::runfiles::Runfiles;
+use crate::sys::{self, FileId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A real interpreter binary whose major.minor is known from its name or its stdlib directory.
+    Binary,
+    /// A `#!` script that starts the real interpreter (pyenv shim, wrapper): it cannot be a venv's python.
+    Script,
+    /// A binary whose version could not be told without running it.
+    Unknown,
+}
+
+#[derive(Debug, Clone)]
+pub struct Interpreter {
+    pub form: InterpreterForm,
+    pub path: PathBuf,
+    pub kind: Kind,
+    pub version: Option<(u32, u32)>,
+}
+
+pub fn resolve(
+    descriptor: &Descriptor,
+    runfiles: &Runfiles,
+    resolved_in_runfiles: Option<PathBuf>,
+    path_var: Option<&OsStr>,
+    launcher: Option<FileId>,
+    trace: &mut Trace,
+) -> Result<Interpreter> {
+    let configured = descriptor.interpreter.as_str();
+    let form = descriptor.interpreter_form();
+    let target = descriptor.target.as_str();
+    let path = match form {
+        InterpreterForm::Absolute => PathBuf::from(configured),
+        InterpreterForm::Runfiles => resolved_in_runfiles.ok_or_else(|| {
+            Error::interpreter(
+                format!("interpreter {configured:?} ({}) is not listed in the runfiles manifest {}", form.describe(),
+                    runfiles.manifest_path.as_deref().map(show_path).unwrap_or_default()),
+                "add the py_runtime's interpreter and files to the binary's runfiles",
+            )
+            .for_target(target)
+        })?,
+        InterpreterForm::PathSearch => search_path(configured, path_var, launcher).ok_or_else(|| {
+            Error::interpreter(
+                format!("interpreter {configured:?} ({}) was not found on PATH", form.describe()),
+                "install it, put its directory on PATH, or give the py_runtime an absolute interpreter_path",
+            )
+            .for_target(target)
+        })?,
+    };
+    check_executable(&path, form, target)?;
+    if let (Some(launcher), Ok(id)) = (launcher, sys::file_id(&path)) {
+        if id == launcher {
+            return Err(Error::interpreter(
+                format!(
+                    "interpreter {} ({}) is py-launcher itself",
+                    show_path(&path),
+                    form.describe()
+                ),
+                "point the py_runtime at a real Python interpreter, not at the launcher",
+            )
+            .for_target(target));
+        }
+    }
+    let expected = descriptor
+        .python_version
+        .as_deref()
+        .and_then(parse_python_version);
+    let (kind, version) = identify(&path, expected);
+    trace.note(|| {
+        let version = version.map_or("unknown".into(), |(a, b)| format!("{a}.{b}"));
+        format!(
+            "interpreter: {configured:?} ({}) -> {} ({kind:?}, Python {version})",
+            form.describe(),
+            show_path(&path)
+        )
+    });
+    if let (Some(expected), Some(actual)) = (expected, version) {
+        if expected != actual {
+            return Err(version_mismatch(&path, expected, actual, target));
+        }
+    }
+    Ok(Interpreter {
+        form,
+        path,
+        kind,
+        version,
+    })
+}
+
+pub fn version_mismatch(
+    path: &Path,
+    expected: (u32, u32),
+    actual: (u32, u32),
+    target: &str,
+) -> Error {
+    Error::interpreter(
+        format!(
+            "interpreter {} is Python {}.{} but the binary was built for Python {}.{}",
+            show_path(path),
+            actual.0,
+            actual.1,
+            expected.0,
+            expected.1
+        ),
+        "use a py_runtime/toolchain of the version the binary was built for, or rebuild it for this interpreter",
+    )
+    .for_target(target)
+}
+
+fn check_executable(path: &Path, form: InterpreterForm, target: &str) -> Result<()> {
+    let problem = match fs::metadata(path) {
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            Some("does not exist".to_string())
+        }
+        Err(err) => Some(format!("cannot be read ({err})")),
+        Ok(meta) if meta.is_dir() => Some("is a directory".to_string()),
+        Ok(meta) if !sys::is_executable(&meta) => Some("is not executable".to_string()),
+        Ok(_) => None,
+    };
+    match problem {
+        None => Ok(()),
+        Some(problem) => Err(Error::interpreter(
+            format!("interpreter {} ({}) {problem}", show_path(path), form.describe()),
+            match form {
+                InterpreterForm::Absolute => "install Python at that path on this machine, or fix the py_runtime's interpreter_path",
+                InterpreterForm::Runfiles => "check the py_runtime's interpreter file and that it is in the binary's runfiles",
+                InterpreterForm::PathSearch => "fix PATH or the interpreter name",
+            },
+        )
+        .for_target(target)),
+    }
+}
+
+fn search_path(name: &str, path_var: Option<&OsStr>, launcher: Option<FileId>) -> Option<PathBuf> {
+    // An empty PATH entry would mean the current directory: never search it implicitly.
+    std::env::split_paths(path_var?)
+        .filter(|dir| dir.is_absolute())
+        .map(|dir| dir.join(name))
+        .find(|candidate| {
+            fs::metadata(candidate).is_ok_and(|m| m.is_file() && sys::is_executable(&m))
+                && launcher.is_none_or(|me| sys::file_id(candidate).map_or(true, |id| id != me))
+        })
+}
+
+/// `python3.11` → (3, 11); also `python3.13t`, `python3.11d`.
+pub fn version_from_name(name: &OsStr) -> Option<(u32, u32)> {
+    let name = name.to_str()?.strip_prefix("python")?;
+    parse_python_version(name.trim_end_matches(['t', 'd', 'm']))
+}
+
+/// Learns what the interpreter is without running it: its name, then its real file's name, then
+/// whether it is a `#!` script, then whether the expected stdlib directory sits beside it.
+fn identify(path: &Path, expected: Option<(u32, u32)>) -> (Kind, Option<(u32, u32)>) {
+    if let Some(version) = path.file_name().and_then(version_from_name) {
+        return (Kind::Binary, Some(version));
+    }
+    let real = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    if let Some(version) = real.file_name().and_then(version_from_name) {
+        return (Kind::Binary, Some(version));
+    }
+    if starts_with_shebang(&real) {
+        return (Kind::Script, None);
+    }
+    if let (Some(expected), Some(bin)) = (expected, real.parent()) {
+        let stdlib = bin.join(format!("../lib/python{}.{}", expected.0, expected.1));
+        if stdlib.is_dir() {
+            return (Kind::Binary, Some(expected));
+        }
+    }
+    (Kind::Unknown, None)
+}
+
+fn starts_with_shebang(path: &Path) -> bool {
+    let mut head = [0u8; 2];
+    fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && &head == b"#!"
+}
+
+/// What a started interpreter says about itself: used once per run-time venv, for interpreters that
+/// [`identify`] could not place (wrapper scripts, unversioned names).
+pub struct Probe {
+    pub executable: PathBuf,
+    pub version: (u32, u32),
+}
+
+pub fn probe(path: &Path, target: &str) -> Result<Probe> {
+    const SCRIPT: &str = "import sys; print(sys.executable); print('%d.%d' % sys.version_info[:2])";
+    let output = Command::new(path)
+        .args(["-I", "-c", SCRIPT])
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|err| {
+            Error::interpreter(
+                format!(
+                    "cannot start interpreter {} to ask its version: {err}",
+                    show_path(path)
+                ),
+                "check that it is a working Python",
+            )
+            .for_target(target)
+        })?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut lines = text.lines();
+    let executable = lines
+        .next()
+        .filter(|l| l.starts_with('/'))
+        .map(PathBuf::from);
+    let version = lines.next().and_then(parse_python_version);
+    match (output.status.success(), executable, version) {
+        (true, Some(executable), Some(version)) => Ok(Probe {
+            executable,
+            version,
+        }),
+        _ => Err(Error::interpreter(
+            format!(
+                "interpreter {} did not report its version (exit {:?}): {}",
+                show_path(path),
+                output.status.code(),
+                String::from_utf8_lossy(&output.stderr).trim()
+            ),
+            "check that the py_runtime points at a working Python 3",
+        )
+        .for_target(target)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_come_from_conventional_names() {
+        assert_eq!(version_from_name(OsStr::new("python3.11")), Some((3, 11)));
+        assert_eq!(version_from_name(OsStr::new("python3.13t")), Some((3, 13)));
+        assert_eq!(version_from_name(OsStr::new("python3")), None);
+        assert_eq!(version_from_name(OsStr::new("python")), None);
+        assert_eq!(version_from_name(OsStr::new("python3.11-config")), None);
+    }
+}

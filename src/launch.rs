@@ -1,0 +1,121 @@
+//! The launch flow: where the facts come from (embedded descriptor or drop-in stub), then plan, then
+//! exec (or print the plan). `main.rs` calls [`run`] and turns an error into its exit code.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::debug::{DebugMode, Trace};
+use crate::descriptor::Descriptor;
+use crate::environment::Environment;
+use crate::error::{show, show_path, Error, Result};
+use crate::plan::{self, Invocation};
+use crate::runfiles::Discovery;
+use crate::{stub, sys, trailer};
+
+/// Runs the launcher. Returns only when nothing was executed: `Ok(())` after printing a JSON plan,
+/// `Err` when something failed (the caller prints it and exits with its code).
+pub fn run(args: Vec<OsString>) -> Result<()> {
+    let env = Environment::capture();
+    let mut trace = Trace::new(DebugMode::from_env(
+        env.get("PY_LAUNCHER_DEBUG"),
+        env.get("RULES_PYTHON_BOOTSTRAP_VERBOSE"),
+    ));
+    let cwd = std::env::current_dir().ok();
+
+    let own = sys::open_own_executable().map_err(|e| {
+        Error::os(
+            format!("cannot open the launcher's own executable: {e}"),
+            "on Linux, /proc must be mounted",
+        )
+    })?;
+    let launcher_id = own.metadata().ok().map(|m| sys::file_id_of(&m));
+    let embedded = trailer::embedded_descriptor(&own)?;
+    drop(own);
+
+    let (descriptor, user_args, discovery) = match embedded {
+        Some(bytes) => {
+            trace.note(|| "descriptor: embedded in the executable".into());
+            let descriptor = Descriptor::from_json(&bytes)?;
+            let invoked = sys::invoked_path(args.first()).map(|p| absolute(&p, cwd.as_deref()));
+            let discovery = discovery(&env, invoked, sys::own_executable_path());
+            (descriptor, args.get(1..).unwrap_or_default(), discovery)
+        }
+        None => {
+            let Some(stub_path) = args.get(1) else {
+                return Err(Error::usage(
+                    "this py-launcher has no embedded descriptor and was given no stub file",
+                    "finalize it with py-launcher-finalize, or use it as a stub's #! interpreter: py-launcher STUB [ARGS...]",
+                ));
+            };
+            let stub_path = PathBuf::from(stub_path);
+            let descriptor = stub::read_stub(&stub_path)?;
+            trace.note(|| format!("descriptor: read from the stub {}", show_path(&stub_path)));
+            let invoked = absolute(&stub_path, cwd.as_deref());
+            let real = std::fs::canonicalize(&invoked).ok();
+            (
+                descriptor,
+                args.get(2..).unwrap_or_default(),
+                discovery(&env, Some(invoked), real),
+            )
+        }
+    };
+    if descriptor.drop_in.as_ref().is_some_and(|d| d.is_zipfile) {
+        return Err(Error::usage(
+            "zip executables (--build_python_zip) are not supported by py-launcher",
+            "build without --build_python_zip (it is off by default on Linux)",
+        )
+        .for_target(&descriptor.target));
+    }
+
+    let invocation = Invocation {
+        descriptor: &descriptor,
+        user_args,
+        discovery,
+        launcher_id,
+        env: &env,
+    };
+    let plan = plan::build(&invocation, &mut trace)?;
+
+    if trace.mode() == DebugMode::Json {
+        let json = plan.to_json(cwd.as_deref(), trace.into_decisions());
+        let mut out = std::io::stdout().lock();
+        return writeln!(out, "{json}")
+            .and_then(|()| out.flush())
+            .map_err(|e| Error::os(format!("cannot write the launch plan: {e}"), "check stdout"));
+    }
+
+    let err = sys::exec(&plan.executable, &plan.argv, &plan.final_env(&env));
+    Err(exec_error(&plan.executable, &err).for_target(&plan.target))
+}
+
+fn discovery(env: &Environment, invoked: Option<PathBuf>, real: Option<PathBuf>) -> Discovery {
+    Discovery {
+        runfiles_dir: env.get("RUNFILES_DIR").map(Into::into),
+        manifest_file: env.get("RUNFILES_MANIFEST_FILE").map(Into::into),
+        invoked,
+        real,
+    }
+}
+
+/// Joins a relative path to the cwd without resolving symlinks (the runfiles tree is made of them).
+fn absolute(path: &Path, cwd: Option<&Path>) -> PathBuf {
+    match cwd {
+        Some(cwd) if path.is_relative() => cwd.join(path),
+        _ => path.to_path_buf(),
+    }
+}
+
+fn exec_error(program: &Path, err: &std::io::Error) -> Error {
+    match err.raw_os_error() {
+        Some(code) if code == sys::ENOEXEC => Error::interpreter(
+            format!("the kernel cannot execute {} (ENOEXEC): it is neither a binary for this machine nor a script with a #! line", show(program)),
+            "point the py_runtime at a real Python interpreter",
+        ),
+        _ if err.kind() == std::io::ErrorKind::PermissionDenied => Error::interpreter(
+            format!("permission denied executing {}: {err}", show(program)),
+            "make the interpreter executable, or check the file system is not mounted noexec",
+        ),
+        _ => Error::os(format!("cannot execute {}: {err}", show(program)), "check the interpreter and the venv"),
+    }
+}

@@ -1,0 +1,28 @@
+//! py-launcher: the native executable of a Bazel `py_binary`.
+//!
+//! It reads the descriptor embedded in its own file (or a drop-in text stub), finds the runfiles,
+//! resolves the `py_runtime`'s interpreter, prepares a venv and the import path, exports the runfiles and
+//! build-information variables, and `exec`s Python: no shell, no bootstrap interpreter.
+//!
+//! One module per concern: [`descriptor`] (the schema), [`trailer`] (where it sits in the executable),
+//! [`stub`] (the drop-in text stubs), [`manifest`] and [`runfiles`] (finding files), [`interpreter`],
+//! [`venv`], [`plan`] (argv and environment), [`launch`] (the flow), [`debug`] (tracing and the JSON plan),
+//! [`error`] (messages and exit codes), [`finalize`] (the build-side tool) and [`sys`] (the OS seam).
+
+pub mod debug;
+pub mod descriptor;
+pub mod environment;
+pub mod error;
+pub mod finalize;
+pub mod interpreter;
+pub mod launch;
+pub mod manifest;
+pub mod plan;
+pub mod runfiles;
+pub mod stub;
+pub mod sys;
+pub mod trailer;
+pub mod venv;
+pub mod words;
+
+pub use error::{Error, ErrorKind};

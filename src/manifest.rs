@@ -1,0 +1,400 @@
+//! Bazel's runfiles manifest: parsing lines and resolving runfiles paths through them.
+//!
+//! A manifest maps runfiles paths to real paths, one `<link> <target>` line each, split at the first
+//! space. A line that starts with a space is escaped: in its link `\s`, `\n` and `\b` stand for a space,
+//! a newline and a backslash; in its target only `\n` and `\b` are escapes. An empty target marks an
+//! empty file. A path under a listed directory (a tree artifact) resolves through the longest listed
+//! `/`-bounded prefix. A relative target is treated like a relative symlink: it is resolved against the
+//! link's own directory in runfiles space and looked up again, a bounded number of times, never above the
+//! root.
+//!
+//! The manifest of a large binary has 100,000 lines, so lookups are batched: one pass answers every key
+//! the launcher needs and stops as soon as every key has an exact answer. Nothing is allocated for lines
+//! that do not match.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+
+/// What a runfiles path resolves to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// A real file or directory (for a prefix match, the prefix's target joined with the rest).
+    Path(PathBuf),
+    /// The manifest lists the path with an empty target: an empty file with no real location.
+    Empty,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupError {
+    /// A relative target climbs above the runfiles root, or links form a loop.
+    Escapes { key: String },
+    /// The key is listed twice with different targets.
+    Conflict { key: String },
+}
+
+pub struct Manifest {
+    data: Vec<u8>,
+}
+
+/// One parsed line. Borrowed unless it had to be unescaped.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Line<'a> {
+    pub link: Cow<'a, [u8]>,
+    pub target: Cow<'a, [u8]>,
+}
+
+const MAX_LINK_HOPS: usize = 32;
+
+impl Manifest {
+    pub fn new(data: Vec<u8>) -> Manifest {
+        Manifest { data }
+    }
+
+    pub fn lines(&self) -> impl Iterator<Item = Line<'_>> {
+        split_lines(&self.data).map(parse_line)
+    }
+
+    /// Resolves every key in one pass over the file (plus one more pass per relative-target hop).
+    pub fn lookup_all(&self, keys: &[&str]) -> Vec<Result<Option<Entry>, LookupError>> {
+        match self.scan(keys) {
+            Ok(found) => found
+                .into_iter()
+                .zip(keys)
+                .map(|(found, key)| match found {
+                    Some(entry) => self.follow_relative(key, entry),
+                    None => Ok(None),
+                })
+                .collect(),
+            Err(err) => keys.iter().map(|_| Err(err.clone())).collect(),
+        }
+    }
+
+    pub fn lookup(&self, key: &str) -> Result<Option<Entry>, LookupError> {
+        self.lookup_all(&[key]).pop().unwrap_or(Ok(None))
+    }
+
+    /// For each directory (a runfiles path), every real directory that holds files listed under it,
+    /// in first-seen order. Used to turn an import directory into `.pth` lines when no runfiles tree
+    /// exists: sources and generated files of one package live in two real directories.
+    pub fn real_dirs_under(&self, dirs: &[&str]) -> Vec<Vec<PathBuf>> {
+        let mut found: Vec<Vec<PathBuf>> = vec![Vec::new(); dirs.len()];
+        for line in self.lines() {
+            if line.target.is_empty() || !line.target.starts_with(b"/") {
+                continue;
+            }
+            for (i, dir) in dirs.iter().enumerate() {
+                let dir = dir.as_bytes();
+                let link = &line.link[..];
+                let rest = if link == dir {
+                    Some(&b""[..])
+                } else if link.len() > dir.len() && link.starts_with(dir) && link[dir.len()] == b'/'
+                {
+                    Some(&link[dir.len()..])
+                } else {
+                    None
+                };
+                let Some(rest) = rest else { continue };
+                let target = &line.target[..];
+                if let Some(real) = target.strip_suffix(rest) {
+                    let real = bytes_to_path(real);
+                    if !found[i].contains(&real) {
+                        found[i].push(real);
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// Exact match where there is one, else the longest `/`-bounded prefix match.
+    ///
+    /// Bazel writes manifests sorted by link, so once a sorted file passes the largest key nothing
+    /// later can match and the scan stops. An unsorted (hand-written) file is read to its end. Either
+    /// way, a key listed twice with different targets is an error: runfiles libraries disagree on which
+    /// line wins, so the launcher and the program could end up using different files.
+    fn scan(&self, keys: &[&str]) -> Result<Vec<Option<Entry>>, LookupError> {
+        let mut exact: Vec<Option<Entry>> = vec![None; keys.len()];
+        let mut prefix: Vec<Option<(usize, Entry)>> = vec![None; keys.len()];
+        let Some(largest) = keys.iter().map(|k| k.as_bytes()).max() else {
+            return Ok(exact);
+        };
+        let mut previous: Vec<u8> = Vec::new();
+        let mut sorted = true;
+        for line in self.lines() {
+            let link = &line.link[..];
+            if sorted {
+                if link < &previous[..] {
+                    sorted = false;
+                } else if link > largest {
+                    break;
+                }
+                previous.clear();
+                previous.extend_from_slice(link);
+            }
+            for (i, key) in keys.iter().enumerate() {
+                let key = key.as_bytes();
+                if link == key {
+                    let entry = entry_of(&line.target, b"");
+                    match &exact[i] {
+                        None => exact[i] = Some(entry),
+                        Some(first) if *first == entry => {}
+                        Some(_) => {
+                            return Err(LookupError::Conflict {
+                                key: String::from_utf8_lossy(key).into_owned(),
+                            })
+                        }
+                    }
+                } else if key.len() > link.len() && key.starts_with(link) && key[link.len()] == b'/'
+                {
+                    let longer = prefix[i]
+                        .as_ref()
+                        .map_or(true, |(len, _)| link.len() > *len);
+                    if longer && !line.target.is_empty() {
+                        prefix[i] = Some((link.len(), entry_of(&line.target, &key[link.len()..])));
+                    }
+                }
+            }
+        }
+        Ok(exact
+            .into_iter()
+            .zip(prefix)
+            .map(|(exact, prefix)| exact.or(prefix.map(|(_, entry)| entry)))
+            .collect())
+    }
+
+    fn follow_relative(&self, key: &str, mut entry: Entry) -> Result<Option<Entry>, LookupError> {
+        let mut link = key.to_owned();
+        for _ in 0..MAX_LINK_HOPS {
+            let Entry::Path(path) = &entry else {
+                return Ok(Some(entry));
+            };
+            if path.is_absolute() {
+                return Ok(Some(entry));
+            }
+            let base = link.rsplit_once('/').map_or("", |(dir, _)| dir);
+            let Some(next) = join_runfiles(base, &path.to_string_lossy()) else {
+                return Err(LookupError::Escapes {
+                    key: key.to_owned(),
+                });
+            };
+            match self.scan(&[next.as_str()])?.pop().flatten() {
+                Some(found) => entry = found,
+                None => return Ok(None),
+            }
+            link = next;
+        }
+        Err(LookupError::Escapes {
+            key: key.to_owned(),
+        })
+    }
+}
+
+fn entry_of(target: &[u8], rest: &[u8]) -> Entry {
+    if target.is_empty() {
+        return Entry::Empty;
+    }
+    let mut full = Vec::with_capacity(target.len() + rest.len());
+    full.extend_from_slice(target);
+    full.extend_from_slice(rest);
+    Entry::Path(bytes_to_path(&full))
+}
+
+/// Lexically joins a relative link target to a runfiles directory; `None` if it climbs above the root.
+pub fn join_runfiles(base: &str, relative: &str) -> Option<String> {
+    let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
+    for part in relative.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            part => parts.push(part),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+fn split_lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = data;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (line, next) = match memchr::memchr(b'\n', rest) {
+            Some(end) => (&rest[..end], &rest[end + 1..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        rest = next;
+        Some(line.strip_suffix(b"\r").unwrap_or(line))
+    })
+    .filter(|line| !line.is_empty())
+}
+
+/// Parses one line (without its newline). A line with no space maps to itself with an empty target
+/// only when it is escaped; otherwise it is kept as a link with no target, which lookups treat as an
+/// empty file, so a malformed line can never make a path resolve somewhere unexpected.
+pub fn parse_line(line: &[u8]) -> Line<'_> {
+    if let Some(escaped) = line.strip_prefix(b" ") {
+        let (link, target) = split_first_space(escaped);
+        return Line {
+            link: unescape(link, true),
+            target: unescape(target, false),
+        };
+    }
+    let (link, target) = split_first_space(line);
+    Line {
+        link: Cow::Borrowed(link),
+        target: Cow::Borrowed(target),
+    }
+}
+
+fn split_first_space(line: &[u8]) -> (&[u8], &[u8]) {
+    match memchr::memchr(b' ', line) {
+        Some(i) => (&line[..i], &line[i + 1..]),
+        None => (line, &line[line.len()..]),
+    }
+}
+
+fn unescape(value: &[u8], link: bool) -> Cow<'_, [u8]> {
+    if !value.contains(&b'\\') {
+        return Cow::Borrowed(value);
+    }
+    let mut out = Vec::with_capacity(value.len());
+    let mut i = 0;
+    while i < value.len() {
+        let next = value.get(i + 1).copied();
+        match (value[i], next) {
+            (b'\\', Some(b'n')) => out.push(b'\n'),
+            (b'\\', Some(b'b')) => out.push(b'\\'),
+            (b'\\', Some(b's')) if link => out.push(b' '),
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(unix)]
+fn bytes_to_path(bytes: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+}
+
+#[cfg(not(unix))]
+fn bytes_to_path(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(text: &str) -> Manifest {
+        Manifest::new(text.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn plain_lines_split_at_first_space() {
+        let m = manifest("_main/a.py /src/a b.py\n_main/b.py /src/b.py\n");
+        assert_eq!(
+            m.lookup("_main/a.py"),
+            Ok(Some(Entry::Path("/src/a b.py".into())))
+        );
+        assert_eq!(
+            m.lookup("_main/b.py"),
+            Ok(Some(Entry::Path("/src/b.py".into())))
+        );
+        assert_eq!(m.lookup("_main/c.py"), Ok(None));
+    }
+
+    #[test]
+    fn escaped_lines_unescape_link_and_target_differently() {
+        let m = manifest(" _main/with\\sspace\\nnl\\bx /t/a\\nb\\bc\\sd\n");
+        assert_eq!(
+            m.lookup("_main/with space\nnl\\x"),
+            Ok(Some(Entry::Path("/t/a\nb\\c\\sd".into())))
+        );
+    }
+
+    #[test]
+    fn tree_artifacts_resolve_through_longest_prefix() {
+        let m = manifest("_main/tree /out/tree\n_main/tree/sub /other/sub\n");
+        assert_eq!(
+            m.lookup("_main/tree/x/y.py"),
+            Ok(Some(Entry::Path("/out/tree/x/y.py".into())))
+        );
+        assert_eq!(
+            m.lookup("_main/tree/sub/z"),
+            Ok(Some(Entry::Path("/other/sub/z".into())))
+        );
+        assert_eq!(m.lookup("_main/treex"), Ok(None));
+    }
+
+    #[test]
+    fn empty_target_is_an_empty_file() {
+        let m = manifest("_main/pkg/__init__.py \n");
+        assert_eq!(m.lookup("_main/pkg/__init__.py"), Ok(Some(Entry::Empty)));
+    }
+
+    #[test]
+    fn relative_targets_follow_like_symlinks_and_cannot_escape() {
+        let m = manifest("_main/venv/bin/python3 ../../py/bin/python3\n_main/py/bin/python3 /usr/bin/python3.11\n");
+        assert_eq!(
+            m.lookup("_main/venv/bin/python3"),
+            Ok(Some(Entry::Path("/usr/bin/python3.11".into())))
+        );
+        let escape = manifest("a/b ../../../etc/passwd\n");
+        assert!(matches!(
+            escape.lookup("a/b"),
+            Err(LookupError::Escapes { .. })
+        ));
+        let looping = manifest("a/x y\na/y x\n");
+        assert!(matches!(
+            looping.lookup("a/x"),
+            Err(LookupError::Escapes { .. })
+        ));
+    }
+
+    #[test]
+    fn crlf_and_missing_final_newline_are_tolerated() {
+        let m = manifest("a /x\r\nb /y");
+        assert_eq!(m.lookup("a"), Ok(Some(Entry::Path("/x".into()))));
+        assert_eq!(m.lookup("b"), Ok(Some(Entry::Path("/y".into()))));
+    }
+
+    #[test]
+    fn conflicting_duplicates_are_refused_and_identical_ones_tolerated() {
+        let m = manifest("a /first\na /second\n");
+        assert_eq!(
+            m.lookup("a"),
+            Err(LookupError::Conflict { key: "a".into() })
+        );
+        let unsorted = manifest("z /z\na /first\nb /b\na /second\n");
+        assert_eq!(
+            unsorted.lookup("a"),
+            Err(LookupError::Conflict { key: "a".into() })
+        );
+        let same = manifest("a /same\na /same\n");
+        assert_eq!(same.lookup("a"), Ok(Some(Entry::Path("/same".into()))));
+    }
+
+    #[test]
+    fn a_sorted_manifest_is_read_only_up_to_the_largest_key() {
+        // The conflicting lines after "b" are never reached when the file is sorted.
+        let m = manifest("a /a\nb /b\nc /one\nc /two\n");
+        assert_eq!(m.lookup("b"), Ok(Some(Entry::Path("/b".into()))));
+    }
+
+    #[test]
+    fn real_dirs_under_collects_each_real_root() {
+        let m = manifest("_main/lib/p/__init__.py /src/lib/p/__init__.py\n_main/lib/p/gen.py /out/lib/p/gen.py\n_main/other.py /src/other.py\n");
+        assert_eq!(
+            m.real_dirs_under(&["_main/lib"]),
+            vec![vec![PathBuf::from("/src/lib"), PathBuf::from("/out/lib")]]
+        );
+    }
+}

@@ -1,0 +1,311 @@
+//! The launch plan: everything the launcher decided, in one value that is either executed or printed.
+//!
+//! Building the plan is the whole launch except the final `exec`: find the runfiles, resolve the
+//! interpreter, choose or make the venv, then assemble argv and the environment. `PY_LAUNCHER_DEBUG=json`
+//! prints this same value, so an IDE or debugger starts exactly what a normal launch would.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use crate::debug::Trace;
+use crate::descriptor::{Descriptor, InterpreterForm};
+use crate::environment::{os_from_bytes, Environment};
+use crate::error::{show, Error, Result};
+use crate::interpreter::{self, Interpreter};
+use crate::runfiles::{Discovery, Mode, Runfiles};
+use crate::sys::FileId;
+use crate::venv::{self, CacheEnv, Venv, VenvKind};
+use crate::words;
+
+/// Environment variables that add interpreter arguments: ours, then rules_python's (same meaning).
+pub const INTERPRETER_ARGS_VARS: [&str; 2] = [
+    "PY_LAUNCHER_INTERPRETER_ARGS",
+    "RULES_PYTHON_ADDITIONAL_INTERPRETER_ARGS",
+];
+
+/// How the launcher was started, as far as planning needs to know.
+pub struct Invocation<'a> {
+    pub descriptor: &'a Descriptor,
+    pub user_args: &'a [OsString],
+    pub discovery: Discovery,
+    /// Our own executable's identity: an interpreter that turns out to be us is refused.
+    pub launcher_id: Option<FileId>,
+    pub env: &'a Environment,
+}
+
+pub struct Plan {
+    pub target: String,
+    pub runfiles_mode: Mode,
+    pub runfiles_root: PathBuf,
+    pub manifest: Option<PathBuf>,
+    pub interpreter: Interpreter,
+    pub configured_interpreter: String,
+    pub venv: Venv,
+    pub executable: PathBuf,
+    pub argv: Vec<OsString>,
+    pub env_set: Vec<(OsString, OsString)>,
+    pub env_unset: Vec<OsString>,
+    pub build_config: Option<PathBuf>,
+    pub stub: Option<PathBuf>,
+}
+
+pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
+    let d = inv.descriptor;
+    let target = d.target.as_str();
+    trace.note(|| format!("descriptor: {}", String::from_utf8_lossy(&d.to_json())));
+    let runfiles = Runfiles::discover(&inv.discovery, d.root_marker(), trace)
+        .map_err(|e| e.for_target(target))?;
+
+    // Every runfiles path the launch needs, resolved in one pass (one manifest scan in manifest mode).
+    let venv_key = d.venv.as_ref().map(|v| match runfiles.mode {
+        Mode::Directory => v.clone(),
+        Mode::Manifest => format!("{v}/pyvenv.cfg"),
+    });
+    let venv_python = d.drop_in.as_ref().and_then(|x| x.venv_python.clone());
+    let wanted: [Option<&str>; 5] = [
+        d.main.as_deref(),
+        (d.interpreter_form() == InterpreterForm::Runfiles).then_some(d.interpreter.as_str()),
+        venv_key.as_deref(),
+        venv_python.as_deref(),
+        d.build_config.as_deref(),
+    ];
+    let keys: Vec<&str> = wanted.iter().flatten().copied().collect();
+    let mut resolved = runfiles
+        .resolve_all(&keys)
+        .map_err(|e| e.for_target(target))?
+        .into_iter();
+    let [main, interp, venv_dir, venv_python, build_config] =
+        wanted.map(|w| w.and_then(|_| resolved.next().flatten()));
+    let venv_dir = match runfiles.mode {
+        Mode::Directory => venv_dir,
+        Mode::Manifest => venv_dir.and_then(|cfg| cfg.parent().map(Path::to_path_buf)),
+    };
+
+    let main = match (&d.main, main) {
+        (Some(rel), None) => {
+            return Err(Error::runfiles(
+                format!(
+                    "main file {rel:?} is not in the runfiles {}",
+                    show(runfiles.manifest_path.as_deref().unwrap_or(&runfiles.root))
+                ),
+                "add it to the binary's srcs, or rebuild so that the runfiles are complete",
+            )
+            .for_target(target))
+        }
+        (_, main) => main,
+    };
+
+    let interpreter = interpreter::resolve(
+        d,
+        &runfiles,
+        interp,
+        inv.env.get("PATH"),
+        inv.launcher_id,
+        trace,
+    )?;
+    let cache = CacheEnv {
+        xdg_cache_home: inv.env.get("XDG_CACHE_HOME").map(OsStr::to_owned),
+        home: inv.env.get("HOME").map(OsStr::to_owned),
+        tmpdir: inv.env.get("TMPDIR").map(OsStr::to_owned),
+    };
+    let request = venv::Request {
+        descriptor: d,
+        runfiles: &runfiles,
+        interpreter: &interpreter,
+        build_time_venv: venv_dir,
+        build_time_python: venv_python,
+        cache: &cache,
+    };
+    let venv = venv::prepare(&request, trace)?;
+    if trace.enabled() {
+        report_import_path(&request, &venv, trace);
+    }
+
+    let mut argv: Vec<OsString> = vec![venv.python.clone().into_os_string()];
+    argv.extend(d.interpreter_args.iter().map(OsString::from));
+    for var in INTERPRETER_ARGS_VARS {
+        if let Some(value) = inv.env.get(var).filter(|v| !v.is_empty()) {
+            let extra = words::split(value.as_encoded_bytes()).map_err(|problem| {
+                Error::usage(
+                    format!("{var} has {problem}: {}", show(value)),
+                    "quote it the way a POSIX shell would",
+                )
+            })?;
+            trace.note(|| format!("interpreter args from {var}: {extra:?}"));
+            argv.extend(extra.into_iter().map(os_from_bytes));
+        }
+    }
+    match (&main, &d.main_module) {
+        (Some(main), _) => argv.push(main.clone().into_os_string()),
+        (None, Some(module)) => argv.extend(["-m".into(), module.into()]),
+        (None, None) => {}
+    }
+    argv.extend(inv.user_args.iter().cloned());
+
+    let mut env_set: Vec<(OsString, OsString)> =
+        d.env.iter().map(|(k, v)| (k.into(), v.into())).collect();
+    let mut env_unset: Vec<OsString> = INTERPRETER_ARGS_VARS.iter().map(OsString::from).collect();
+    env_unset.push("__PYVENV_LAUNCHER__".into());
+    match runfiles.mode {
+        Mode::Directory => {
+            let root = runfiles.root.clone().into_os_string();
+            env_set.push(("RUNFILES_DIR".into(), root.clone()));
+            env_set.push(("JAVA_RUNFILES".into(), root));
+            env_unset.push("RUNFILES_MANIFEST_FILE".into());
+        }
+        Mode::Manifest => {
+            let manifest = runfiles
+                .manifest_path
+                .clone()
+                .unwrap_or_default()
+                .into_os_string();
+            env_set.push(("RUNFILES_MANIFEST_FILE".into(), manifest));
+            env_unset.extend(["RUNFILES_DIR".into(), "JAVA_RUNFILES".into()]);
+        }
+    }
+    env_set.push(("PY_LAUNCHER_TARGET".into(), d.target.clone().into()));
+    match &build_config {
+        Some(path) => env_set.push((
+            "PY_LAUNCHER_BUILD_CONFIG".into(),
+            path.clone().into_os_string(),
+        )),
+        None => env_unset.push("PY_LAUNCHER_BUILD_CONFIG".into()),
+    }
+    if inv.env.get("PYTHONSAFEPATH").is_none() {
+        env_set.push(("PYTHONSAFEPATH".into(), "1".into()));
+    }
+    env_unset.retain(|k| env_set.iter().all(|(s, _)| s != k));
+    trace.note(|| format!("argv: {argv:?}"));
+    trace.note(|| format!("environment: set {env_set:?}; unset {env_unset:?}"));
+
+    Ok(Plan {
+        target: d.target.clone(),
+        runfiles_mode: runfiles.mode,
+        runfiles_root: runfiles.root.clone(),
+        manifest: runfiles.manifest_path.clone(),
+        configured_interpreter: d.interpreter.clone(),
+        interpreter,
+        executable: venv.python.clone(),
+        venv,
+        argv,
+        env_set,
+        env_unset,
+        build_config,
+        stub: d.drop_in.as_ref().map(|x| x.stub_path.clone()),
+    })
+}
+
+/// Lists each import-path line of the venv and whether its directory exists: `site` drops missing
+/// directories without a word, so a typo would otherwise vanish.
+fn report_import_path(request: &venv::Request, venv: &Venv, trace: &mut Trace) {
+    let pth = venv.site_packages.join(venv::PTH_NAME);
+    let lines: Vec<PathBuf> = match std::fs::read(&pth) {
+        Ok(text) => text
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty() && !l.starts_with(b"import") && !l.starts_with(b"#"))
+            .map(|l| venv.site_packages.join(os_from_bytes(l.to_vec())))
+            .collect(),
+        Err(_) if venv.kind == VenvKind::RunTime => venv::import_dirs(request),
+        Err(_) => Vec::new(),
+    };
+    trace.note(|| format!("import path: site-packages {}", show(&venv.site_packages)));
+    for line in lines {
+        let exists = line.is_dir();
+        trace.note(|| {
+            format!(
+                "import path: {} ({})",
+                show(&line),
+                if exists {
+                    "exists"
+                } else {
+                    "MISSING: site will skip it"
+                }
+            )
+        });
+    }
+}
+
+impl Plan {
+    /// The environment the program gets: ours with the plan's changes applied.
+    pub fn final_env(&self, inherited: &Environment) -> Vec<(OsString, OsString)> {
+        let mut env: Vec<(OsString, OsString)> = inherited
+            .iter()
+            .filter(|(k, _)| {
+                !self.env_unset.iter().any(|u| u == k) && !self.env_set.iter().any(|(s, _)| s == k)
+            })
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        env.extend(self.env_set.iter().cloned());
+        env
+    }
+
+    /// The plan as one JSON document (`PY_LAUNCHER_DEBUG=json`). Non-UTF-8 bytes are replaced by U+FFFD.
+    pub fn to_json(&self, cwd: Option<&Path>, decisions: Vec<String>) -> String {
+        let lossy = |s: &OsStr| s.to_string_lossy().into_owned();
+        let stamp = |name: &str| match self.runfiles_mode {
+            Mode::Directory => {
+                let path = self.runfiles_root.join("bazel_build_info").join(name);
+                path.is_file().then(|| lossy(path.as_os_str()))
+            }
+            Mode::Manifest => None,
+        };
+        let report = serde_json::json!({
+            "version": 1,
+            "target": self.target,
+            "stub": self.stub.as_deref().map(|p| lossy(p.as_os_str())),
+            "runfiles": {
+                "mode": self.runfiles_mode,
+                "root": lossy(self.runfiles_root.as_os_str()),
+                "manifest": self.manifest.as_deref().map(|p| lossy(p.as_os_str())),
+            },
+            "interpreter": {
+                "configured": self.configured_interpreter,
+                "form": match self.interpreter.form {
+                    InterpreterForm::Absolute => "absolute",
+                    InterpreterForm::Runfiles => "runfiles",
+                    InterpreterForm::PathSearch => "path-search",
+                },
+                "path": lossy(self.interpreter.path.as_os_str()),
+                "kind": self.interpreter.kind,
+                "version": self.interpreter.version.map(|(a, b)| format!("{a}.{b}")),
+            },
+            "venv": {
+                "kind": self.venv.kind,
+                "dir": lossy(self.venv.dir.as_os_str()),
+                "python": lossy(self.venv.python.as_os_str()),
+                "site_packages": lossy(self.venv.site_packages.as_os_str()),
+                "created": self.venv.created,
+                "reason": self.venv.reason,
+            },
+            "executable": lossy(self.executable.as_os_str()),
+            "argv": self.argv.iter().map(|a| lossy(a)).collect::<Vec<_>>(),
+            "cwd": cwd.map(|c| lossy(c.as_os_str())),
+            "env": {
+                "set": EnvMap(&self.env_set),
+                "unset": self.env_unset.iter().map(|k| lossy(k)).collect::<Vec<_>>(),
+            },
+            "build_info": {
+                "build_config": self.build_config.as_deref().map(|p| lossy(p.as_os_str())),
+                "stable_status": stamp("stable.txt"),
+                "volatile_status": stamp("volatile.txt"),
+            },
+            "decisions": decisions,
+        });
+        report.to_string()
+    }
+}
+
+struct EnvMap<'a>(&'a [(OsString, OsString)]);
+
+impl Serialize for EnvMap<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            map.serialize_entry(&k.to_string_lossy(), &v.to_string_lossy())?;
+        }
+        map.end()
+    }
+}

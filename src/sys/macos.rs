@@ -1,0 +1,19 @@
+//! macOS: `_NSGetExecutablePath` (through std) gives our own executable; argv[0] is the path as invoked.
+//! Not built or tested here; kept one module away so that a port needs no change to the policy modules.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io;
+use std::path::PathBuf;
+
+pub fn open_own_executable() -> io::Result<File> {
+    File::open(std::env::current_exe()?)
+}
+
+pub fn own_executable_path() -> Option<PathBuf> {
+    std::env::current_exe().ok()
+}
+
+pub fn invoked_path(argv0: Option<&OsString>) -> Option<PathBuf> {
+    argv0.filter(|a| !a.is_empty()).map(PathBuf::from)
+}

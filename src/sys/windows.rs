@@ -1,0 +1,69 @@
+//! Windows: no `exec`, so the launcher starts the interpreter as a child, waits, and exits with its code.
+//! Not built or tested here (only Linux builds in this project's CI); it keeps the same function names as
+//! the Unix modules so that a port changes nothing outside `sys/`.
+
+use std::ffi::OsString;
+use std::fs::{File, Metadata};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileId {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+pub fn file_id(path: &Path) -> io::Result<FileId> {
+    Ok(file_id_of(&std::fs::metadata(path)?))
+}
+
+pub fn file_id_of(meta: &Metadata) -> FileId {
+    FileId {
+        len: meta.len(),
+        modified: meta.modified().ok(),
+    }
+}
+
+pub fn is_executable(meta: &Metadata) -> bool {
+    meta.is_file()
+}
+
+pub fn effective_uid() -> u32 {
+    0
+}
+
+pub fn owner_and_mode(_meta: &Metadata) -> (u32, u32) {
+    (0, 0o700)
+}
+
+pub fn process_exists(_pid: u32) -> bool {
+    true
+}
+
+pub fn open_own_executable() -> io::Result<File> {
+    File::open(std::env::current_exe()?)
+}
+
+pub fn own_executable_path() -> Option<PathBuf> {
+    std::env::current_exe().ok()
+}
+
+pub fn invoked_path(argv0: Option<&OsString>) -> Option<PathBuf> {
+    argv0.filter(|a| !a.is_empty()).map(PathBuf::from)
+}
+
+/// Runs the interpreter as a child and exits with its status; returns only if it could not start.
+pub fn exec(program: &Path, argv: &[OsString], env: &[(OsString, OsString)]) -> io::Error {
+    let mut command = Command::new(program);
+    command
+        .args(argv.iter().skip(1))
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)));
+    match command.status() {
+        Ok(status) => std::process::exit(status.code().unwrap_or(1)),
+        Err(err) => err,
+    }
+}
+
+pub const ENOEXEC: i32 = 193; // ERROR_BAD_EXE_FORMAT

@@ -1,0 +1,160 @@
+//! The descriptor trailer at the end of a finalized launcher: `<launcher><descriptor><len><hash><magic>`.
+//!
+//! The launcher reads only the tail of its own file (two `pread`s), not the whole executable. The magic
+//! is searched backwards within the last [`SEARCH_WINDOW`] bytes so that data appended after finalizing
+//! (a code signature) does not hide the descriptor, and a candidate counts only if its length fits and
+//! its hash matches, so stray bytes that happen to spell the magic are skipped.
+
+use std::fs::File;
+use std::io;
+
+use crate::error::{Error, Result};
+use crate::venv::Fnv;
+
+pub const MAGIC: &[u8; 8] = b"PYLDESC1";
+pub const TRAILER_LEN: u64 = 24;
+pub const SEARCH_WINDOW: u64 = 64 * 1024;
+/// Descriptors are small; this bounds what a corrupt length can make us allocate.
+pub const MAX_DESCRIPTOR_LEN: u64 = 16 * 1024 * 1024;
+
+/// Where a valid trailer sits in a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found {
+    /// Offset of the first descriptor byte: the launcher proper ends here.
+    pub start: u64,
+    pub len: u64,
+}
+
+pub fn hash(bytes: &[u8]) -> u64 {
+    let mut h = Fnv::new();
+    h.add(bytes);
+    h.finish()
+}
+
+pub fn encode(descriptor: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(descriptor.len() + TRAILER_LEN as usize);
+    out.extend_from_slice(descriptor);
+    out.extend_from_slice(&(descriptor.len() as u64).to_le_bytes());
+    out.extend_from_slice(&hash(descriptor).to_le_bytes());
+    out.extend_from_slice(MAGIC);
+    out
+}
+
+/// What a file's tail says about an embedded descriptor.
+#[derive(Debug)]
+pub enum Tail {
+    /// No magic at all: a plain launcher (drop-in route) or not ours.
+    Absent,
+    /// A valid trailer.
+    Present(Found, Vec<u8>),
+    /// The magic is there but nothing valid goes with it.
+    Corrupt(String),
+}
+
+/// Reads the trailer from a file through positioned reads.
+pub fn read(file: &File, file_len: u64) -> io::Result<Tail> {
+    let window = file_len.min(SEARCH_WINDOW);
+    let mut tail = vec![0u8; window as usize];
+    read_exact_at(file, &mut tail, file_len - window)?;
+    let tail_start = file_len - window;
+    let mut corrupt = None;
+    let mut end = tail.len();
+    while let Some(pos) = memchr::memmem::rfind(&tail[..end], MAGIC) {
+        end = pos + MAGIC.len() - 1;
+        let magic_at = tail_start + pos as u64;
+        match check_candidate(file, &tail, tail_start, magic_at) {
+            Ok(Some(found)) => return Ok(Tail::Present(found.0, found.1)),
+            Ok(None) => {}
+            Err(reason) => corrupt = corrupt.or(Some(reason)),
+        }
+        if pos == 0 {
+            break;
+        }
+    }
+    Ok(match corrupt {
+        Some(reason) => Tail::Corrupt(reason),
+        None => Tail::Absent,
+    })
+}
+
+type Candidate = (Found, Vec<u8>);
+
+fn check_candidate(
+    file: &File,
+    tail: &[u8],
+    tail_start: u64,
+    magic_at: u64,
+) -> std::result::Result<Option<Candidate>, String> {
+    if magic_at < tail_start + 16 {
+        return Err("the trailer is truncated".into());
+    }
+    let header = (magic_at - 16 - tail_start) as usize;
+    let len = u64::from_le_bytes(tail[header..header + 8].try_into().unwrap_or_default());
+    let want = u64::from_le_bytes(tail[header + 8..header + 16].try_into().unwrap_or_default());
+    let header_at = magic_at - 16;
+    if len > header_at || len > MAX_DESCRIPTOR_LEN {
+        return Err(format!(
+            "the trailer's length {len} points past the start of the file"
+        ));
+    }
+    let start = header_at - len;
+    let mut descriptor = vec![0u8; len as usize];
+    if start >= tail_start {
+        let from = (start - tail_start) as usize;
+        descriptor.copy_from_slice(&tail[from..from + len as usize]);
+    } else {
+        read_exact_at(file, &mut descriptor, start)
+            .map_err(|e| format!("cannot read the descriptor: {e}"))?;
+    }
+    if hash(&descriptor) != want {
+        return Err(
+            "the descriptor's checksum does not match (the file was changed after finalizing)"
+                .into(),
+        );
+    }
+    Ok(Some((Found { start, len }, descriptor)))
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        let n = file.seek_read(buf, offset)?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        buf = &mut buf[n..];
+        offset += n as u64;
+    }
+    Ok(())
+}
+
+/// Reads the descriptor bytes embedded in a file, for the launcher: `Ok(None)` when there is none.
+pub fn embedded_descriptor(file: &File) -> Result<Option<Vec<u8>>> {
+    let len = file
+        .metadata()
+        .map_err(|e| {
+            Error::os(
+                format!("cannot stat the launcher's own executable: {e}"),
+                "check /proc is mounted",
+            )
+        })?
+        .len();
+    match read(file, len) {
+        Ok(Tail::Present(_, bytes)) => Ok(Some(bytes)),
+        Ok(Tail::Absent) => Ok(None),
+        Ok(Tail::Corrupt(reason)) => Err(Error::descriptor(
+            format!("the embedded descriptor is damaged: {reason}"),
+            "rebuild the binary; do not strip or edit a finalized launcher",
+        )),
+        Err(e) => Err(Error::os(
+            format!("cannot read the launcher's own executable: {e}"),
+            "check that the file is readable",
+        )),
+    }
+}
