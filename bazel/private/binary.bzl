@@ -1,0 +1,435 @@
+"""py_launcher_binary / py_launcher_test: a py_binary whose executable is a finalized py-launcher.
+
+Actions (none runs a shell):
+  - ctx.actions.write: the descriptor JSON, the build-config JSON, pyvenv.cfg and the .pth file;
+  - ctx.actions.symlink: the venv's bin/python3 (an unresolved symlink to the platform interpreter);
+  - ctx.actions.expand_template (no substitutions = a copy): the build-info modules;
+  - ctx.actions.run(py-launcher-finalize): launcher + descriptor -> the executable.
+"""
+
+load(":build_info.bzl", "BuildInfoFilesInfo")
+load(":providers.bzl", "PyLauncherInfo")
+load(
+    ":py_providers.bzl",
+    "PY_DEPS_PROVIDERS",
+    "PY_TOOLCHAIN_TYPE",
+    "has_py_info",
+    "make_py_info",
+    "py3_runtime",
+    "py_imports",
+    "py_transitive_sources",
+)
+
+LAUNCHER_TOOLCHAIN_TYPE = str(Label("//bazel:toolchain_type"))
+
+# ---------------------------------------------------------------------------------------------------------
+# File classification, done per target by an aspect so that no depset is ever flattened.
+
+_FilesInfo = provider(
+    doc = "Runfiles of a dependency, split like PyLauncherInfo.",
+    fields = ["app", "third_party", "bootstrap", "interpreter"],
+)
+
+def _is_external(f):
+    return bool(f.owner != None and f.owner.workspace_name)
+
+def _split(files):
+    app, third_party = [], []
+    for f in files:
+        if _is_external(f):
+            third_party.append(f)
+        else:
+            app.append(f)
+    return app, third_party
+
+def _targets(attr_value):
+    if type(attr_value) == "list":
+        return attr_value
+    return []
+
+def _children_info(ctx_rule_attr):
+    infos = []
+    for name in ("deps", "data"):
+        for dep in _targets(getattr(ctx_rule_attr, name, None)):
+            if _FilesInfo in dep:
+                infos.append(dep[_FilesInfo])
+    return infos
+
+def _files_info(app, third_party, children, bootstrap = None, interpreter = None):
+    return _FilesInfo(
+        app = depset(app, transitive = [c.app for c in children]),
+        third_party = depset(third_party, transitive = [c.third_party for c in children]),
+        bootstrap = depset(transitive = ([bootstrap] if bootstrap else []) + [c.bootstrap for c in children]),
+        interpreter = depset(transitive = ([interpreter] if interpreter else []) + [c.interpreter for c in children]),
+    )
+
+def _files_aspect_impl(target, ctx):
+    if PyLauncherInfo in target:
+        # Another launcher binary (e.g. in data): its own split is exact.
+        info = target[PyLauncherInfo]
+        return [_FilesInfo(
+            app = info.app_files,
+            third_party = info.third_party_files,
+            bootstrap = info.bootstrap_files,
+            interpreter = info.interpreter_files,
+        )]
+    if has_py_info(target):
+        # A Python library: its runfiles are its srcs, its data files and its deps'/data's runfiles, so the
+        # direct files are split one by one (a short list) and the rest comes from the children.
+        direct = list(getattr(ctx.rule.files, "srcs", []))
+        direct.extend(getattr(ctx.rule.files, "data", []))
+        app, third_party = _split(direct)
+        return [_files_info(app, third_party, _children_info(ctx.rule.attr))]
+
+    # Any other rule (filegroup, genrule, sh_binary, cc_binary, ...): what it puts in the runfiles is not
+    # known file by file without flattening, so all of it goes with the repository of the target itself.
+    default = target[DefaultInfo]
+    files = depset(transitive = [default.files, default.default_runfiles.files])
+    if target.label.workspace_name:
+        return [_FilesInfo(app = depset(), third_party = files, bootstrap = depset(), interpreter = depset())]
+    return [_FilesInfo(app = files, third_party = depset(), bootstrap = depset(), interpreter = depset())]
+
+_files_aspect = aspect(
+    implementation = _files_aspect_impl,
+    attr_aspects = ["deps", "data"],
+    doc = "Splits the runfiles of a binary's deps and data into first-party and third-party files.",
+)
+
+# ---------------------------------------------------------------------------------------------------------
+# Paths.
+
+def _normalize(path, what):
+    """Normalizes a runfiles path: no '.', no '..', no empty segment; fails when it climbs out of the root."""
+    out = []
+    for seg in path.split("/"):
+        if seg == "" or seg == ".":
+            continue
+        if seg == "..":
+            if not out:
+                fail("%s climbs out of the runfiles root: %r" % (what, path))
+            out.pop()
+        else:
+            out.append(seg)
+    if not out:
+        fail("%s is the runfiles root itself: %r" % (what, path))
+    return "/".join(out)
+
+def _runfiles_path(ctx, f):
+    """The path of File f relative to the runfiles root, as Rlocation() takes it."""
+    short = f.short_path
+    if short.startswith("../"):
+        return short[3:]
+    return ctx.workspace_name + "/" + short
+
+def _repo_runfiles_dir(ctx):
+    """The runfiles directory of the repository that holds this target."""
+    return ctx.label.workspace_name or ctx.workspace_name
+
+# ---------------------------------------------------------------------------------------------------------
+# The rule.
+
+def _main_file(ctx):
+    if ctx.attr.main_module:
+        if ctx.attr.main:
+            fail("%s: set `main` or `main_module`, not both" % ctx.label)
+        return None
+    if ctx.file.main:
+        return ctx.file.main
+    wanted = ctx.label.name + ".py"
+    for f in ctx.files.srcs:
+        if f.basename == wanted:
+            return f
+    if len(ctx.files.srcs) == 1:
+        return ctx.files.srcs[0]
+    fail("%s: no `main` given and no source named %s among srcs; set `main` or `main_module`" % (ctx.label, wanted))
+
+def _import_dirs(ctx, deps):
+    """The binary's own `imports` (relative to its package), then its deps' (already runfiles paths)."""
+    base = _repo_runfiles_dir(ctx)
+    if ctx.label.package:
+        base = base + "/" + ctx.label.package
+    seen = {}
+    result = []
+    for imp in ctx.attr.imports:
+        if imp.startswith("/"):
+            fail("%s: imports must be relative to the package, got %r" % (ctx.label, imp))
+        path = _normalize(base + "/" + imp, "%s: import %r" % (ctx.label, imp))
+        if path not in seen:
+            seen[path] = True
+            result.append(path)
+
+    # The import list goes into two small files (descriptor, .pth), so this depset is expanded once here.
+    for imp in depset(transitive = [py_imports(d) for d in deps]).to_list():
+        path = _normalize(imp, "%s: an import of a dependency" % ctx.label)
+        if path not in seen:
+            seen[path] = True
+            result.append(path)
+    return result
+
+def _stamped(ctx):
+    if ctx.attr.stamp == 1:
+        return True
+    if ctx.attr.stamp == 0:
+        return False
+    if ctx.attr.stamp != -1:
+        fail("%s: stamp must be -1, 0 or 1, got %d" % (ctx.label, ctx.attr.stamp))
+    return ctx.attr._build_info[BuildInfoFilesInfo].stamp_flag
+
+def _python_version(ctx, runtime, launcher_tc):
+    version = runtime.python_version or launcher_tc.python_version
+    if version:
+        parts = version.split(".")
+        if len(parts) < 2:
+            fail("%s: python_version %r is not \"X.Y\"" % (ctx.label, version))
+        version = parts[0] + "." + parts[1]
+    return version or None
+
+def _write_venv(ctx, runtime, python_version, import_dirs, workspace_root):
+    """Declares the build-time venv (docs/layout.md). Only for a platform runtime: see docs/bazel.md."""
+    prefix = "_%s.venv" % ctx.label.name
+    cfg = ctx.actions.declare_file(prefix + "/pyvenv.cfg")
+    ctx.actions.write(cfg, "home = %s\ninclude-system-site-packages = false\n" % _dirname(runtime.interpreter_path))
+
+    python = ctx.actions.declare_symlink(prefix + "/bin/python3")
+    ctx.actions.symlink(output = python, target_path = runtime.interpreter_path)
+
+    site = prefix + "/lib/python%s/site-packages/" % python_version
+    pth = ctx.actions.declare_file(site + "_py_launcher.pth")
+    venv_path = _runfiles_path(ctx, cfg).rpartition("/")[0]
+
+    # site-packages is 3 levels below the venv root: lib/pythonX.Y/site-packages.
+    up = "../" * (len(venv_path.split("/")) + 3)
+    lines = [up + d for d in import_dirs + [workspace_root]]
+    ctx.actions.write(pth, "\n".join(lines) + "\n")
+
+    modules = []
+    for template in (ctx.file._build_info_module, ctx.file._binary_info_module):
+        out = ctx.actions.declare_file(site + template.basename)
+        ctx.actions.expand_template(template = template, output = out, substitutions = {})
+        modules.append(out)
+    return venv_path, [cfg, python, pth] + modules
+
+def _dirname(path):
+    head = path.rpartition("/")[0]
+    return head or "/"
+
+def _impl(ctx):
+    launcher_tc = ctx.toolchains[LAUNCHER_TOOLCHAIN_TYPE].py_launcher
+    runtime = py3_runtime(ctx)
+    deps = ctx.attr.deps
+    name = ctx.label.name
+
+    main = _main_file(ctx)
+    import_dirs = _import_dirs(ctx, deps)
+    workspace_root = ctx.workspace_name
+    stamped = _stamped(ctx)
+    python_version = _python_version(ctx, runtime, launcher_tc)
+
+    if runtime.interpreter_path:
+        interpreter = runtime.interpreter_path
+        interpreter_files = depset()
+    elif runtime.interpreter:
+        interpreter = _runfiles_path(ctx, runtime.interpreter)
+        interpreter_files = depset([runtime.interpreter], transitive = [runtime.files])
+    else:
+        fail("%s: the Python runtime has neither interpreter_path nor interpreter" % ctx.label)
+
+    env = {}
+    for key, value in ctx.attr.env.items():
+        env[key] = ctx.expand_location(value, ctx.attr.data)
+    interpreter_args = [ctx.expand_location(a, ctx.attr.data) for a in ctx.attr.interpreter_args]
+
+    bootstrap = []
+
+    # Build-time venv: only where its bin/python3 really resolves in the runfiles tree. For an in-build
+    # runtime Bazel 4.2.3 turns a relative declare_symlink target into an absolute path under the exec root,
+    # so the launcher makes the venv at run time instead (docs/bazel.md, "In-build runtimes").
+    # The same holds without --experimental_allow_unresolved_symlinks (Bazel 4's host configuration, i.e. a
+    # binary used as a genrule tool, never has it).
+    venv_path = None
+    symlinks_ok = ctx.attr._build_info[BuildInfoFilesInfo].unresolved_symlinks
+    if runtime.interpreter_path and python_version and symlinks_ok and runtime.interpreter_path.startswith("/"):
+        venv_path, venv_files = _write_venv(ctx, runtime, python_version, import_dirs, workspace_root)
+        bootstrap.extend(venv_files)
+
+    build_config = ctx.actions.declare_file("_%s_build_config.json" % name)
+    config = {
+        "target": str(ctx.label),
+        "workspace_name": ctx.workspace_name,
+        "python_version": python_version,
+        "cpu": ctx.var.get("TARGET_CPU", ""),
+        "compilation_mode": ctx.var.get("COMPILATION_MODE", ""),
+        "stamped": stamped,
+        "interpreter": interpreter,
+        "attributes": {
+            "imports": ctx.attr.imports,
+            "env": ctx.attr.env,
+            "interpreter_args": ctx.attr.interpreter_args,
+            "stamp": ctx.attr.stamp,
+        },
+    }
+    if main:
+        config["main"] = _runfiles_path(ctx, main)
+    else:
+        config["main_module"] = ctx.attr.main_module
+    ctx.actions.write(build_config, json.encode(config) + "\n")
+    bootstrap.append(build_config)
+
+    descriptor = {
+        "version": 1,
+        "target": str(ctx.label),
+        "workspace_name": ctx.workspace_name,
+        "interpreter": interpreter,
+        "imports": import_dirs,
+        "interpreter_args": interpreter_args,
+        "env": env,
+        "build_config": _runfiles_path(ctx, build_config),
+    }
+    if main:
+        descriptor["main"] = _runfiles_path(ctx, main)
+    else:
+        descriptor["main_module"] = ctx.attr.main_module
+    if python_version:
+        descriptor["python_version"] = python_version
+    if venv_path:
+        descriptor["venv"] = venv_path
+    descriptor_file = ctx.actions.declare_file("_%s.descriptor.json" % name)
+    ctx.actions.write(descriptor_file, json.encode(descriptor))
+
+    executable = ctx.actions.declare_file(name)
+    ctx.actions.run(
+        executable = launcher_tc.finalizer,
+        arguments = [
+            "--launcher",
+            launcher_tc.launcher.path,
+            "--descriptor",
+            descriptor_file.path,
+            "--output",
+            executable.path,
+        ],
+        inputs = [launcher_tc.launcher, descriptor_file],
+        outputs = [executable],
+        mnemonic = "PyLauncherFinalize",
+        progress_message = "Finalizing py-launcher for %s" % ctx.label,
+    )
+    bootstrap.append(executable)
+
+    root_symlinks = {}
+    if stamped:
+        build_info = ctx.attr._build_info[BuildInfoFilesInfo]
+        root_symlinks["bazel_build_info/stable.txt"] = build_info.stable
+        root_symlinks["bazel_build_info/volatile.txt"] = build_info.volatile
+        bootstrap.extend([build_info.stable, build_info.volatile])
+
+    # Split of the binary's own srcs and data files; the deps' and data targets' come from the aspect.
+    own_app, own_third_party = _split(ctx.files.srcs + ctx.files.data)
+    children = [d[_FilesInfo] for d in deps + ctx.attr.data if _FilesInfo in d]
+    split = _files_info(
+        own_app,
+        own_third_party,
+        children,
+        bootstrap = depset(bootstrap),
+        interpreter = interpreter_files,
+    )
+
+    runfiles = ctx.runfiles(
+        files = ctx.files.srcs + ctx.files.data + bootstrap,
+        transitive_files = interpreter_files,
+        root_symlinks = root_symlinks,
+    )
+    for dep in deps + ctx.attr.data:
+        runfiles = runfiles.merge(dep[DefaultInfo].default_runfiles)
+
+    info = PyLauncherInfo(
+        executable = depset([executable]),
+        bootstrap_files = split.bootstrap,
+        interpreter_files = split.interpreter,
+        third_party_files = split.third_party,
+        app_files = split.app,
+    )
+    transitive_sources = depset(
+        [f for f in ctx.files.srcs if f.extension == "py"],
+        transitive = [py_transitive_sources(d) for d in deps],
+    )
+    return [
+        DefaultInfo(executable = executable, files = depset([executable]), runfiles = runfiles),
+        info,
+        make_py_info(transitive_sources = transitive_sources, imports = depset(import_dirs)),
+        OutputGroupInfo(
+            executable = info.executable,
+            bootstrap_files = info.bootstrap_files,
+            interpreter_files = info.interpreter_files,
+            third_party_files = info.third_party_files,
+            app_files = info.app_files,
+            py_launcher_descriptor = depset([descriptor_file]),
+        ),
+        testing.TestEnvironment(env),
+    ]
+
+_ATTRS = {
+    "srcs": attr.label_list(
+        doc = "Python sources of the binary.",
+        allow_files = [".py"],
+    ),
+    "main": attr.label(
+        doc = "The main file (default: `<name>.py` in srcs, or the only source).",
+        allow_single_file = [".py"],
+    ),
+    "main_module": attr.string(
+        doc = "Run this module like `python -m` instead of a main file.",
+    ),
+    "deps": attr.label_list(
+        doc = "Python libraries (anything with PyInfo).",
+        providers = PY_DEPS_PROVIDERS,
+        aspects = [_files_aspect],
+    ),
+    "data": attr.label_list(
+        doc = "Files needed at run time; `$(location)` in env and interpreter_args refers to these.",
+        allow_files = True,
+        aspects = [_files_aspect],
+    ),
+    "imports": attr.string_list(
+        doc = "Import directories relative to the package, put on sys.path before the workspace root.",
+    ),
+    "interpreter_args": attr.string_list(
+        doc = "Arguments for the interpreter, before the main file (e.g. [\"-X\", \"utf8\"]).",
+    ),
+    "env": attr.string_dict(
+        doc = "Environment variables for the program (`$(location)` expanded).",
+    ),
+    "stamp": attr.int(
+        doc = "1: stamp; 0: never; -1: stamp when --stamp is given (like py_binary).",
+        default = -1,
+        values = [-1, 0, 1],
+    ),
+    "_build_info": attr.label(
+        default = Label("//bazel/private:build_info"),
+        providers = [BuildInfoFilesInfo],
+    ),
+    "_build_info_module": attr.label(
+        default = Label("//:templates/bazel_build_info.py"),
+        allow_single_file = True,
+    ),
+    "_binary_info_module": attr.label(
+        default = Label("//:templates/bazel_binary_info.py"),
+        allow_single_file = True,
+    ),
+}
+
+_TOOLCHAINS = [PY_TOOLCHAIN_TYPE, LAUNCHER_TOOLCHAIN_TYPE]
+
+py_launcher_binary = rule(
+    implementation = _impl,
+    attrs = _ATTRS,
+    executable = True,
+    toolchains = _TOOLCHAINS,
+    doc = "A Python binary whose executable is a finalized py-launcher (see docs/bazel.md).",
+)
+
+py_launcher_test = rule(
+    implementation = _impl,
+    attrs = _ATTRS,
+    test = True,
+    toolchains = _TOOLCHAINS,
+    doc = "A Python test whose executable is a finalized py-launcher (see docs/bazel.md).",
+)
