@@ -5,7 +5,7 @@
 //! so a failed run never leaves a half-written executable that Bazel could mistake for an output.
 
 use std::ffi::OsString;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

@@ -53,16 +53,32 @@ pub enum Tail {
 
 /// Reads the trailer from a file through positioned reads.
 pub fn read(file: &File, file_len: u64) -> io::Result<Tail> {
+    read_from(file_len, |buf, offset| read_exact_at(file, buf, offset))
+}
+
+/// Reads the trailer from bytes in memory (the finalize tool's input, tests and fuzzing).
+pub fn read_bytes(bytes: &[u8]) -> Tail {
+    let read_at = |buf: &mut [u8], offset: u64| {
+        let start = usize::try_from(offset).map_err(|_| io::Error::from(io::ErrorKind::UnexpectedEof))?;
+        let src = bytes.get(start..start + buf.len()).ok_or(io::ErrorKind::UnexpectedEof)?;
+        buf.copy_from_slice(src);
+        Ok(())
+    };
+    read_from(bytes.len() as u64, read_at).unwrap_or_else(|e| Tail::Corrupt(e.to_string()))
+}
+
+/// The search itself, over any source of positioned reads of a `file_len`-byte file.
+pub fn read_from(file_len: u64, read_at: impl Fn(&mut [u8], u64) -> io::Result<()>) -> io::Result<Tail> {
     let window = file_len.min(SEARCH_WINDOW);
     let mut tail = vec![0u8; window as usize];
-    read_exact_at(file, &mut tail, file_len - window)?;
+    read_at(&mut tail, file_len - window)?;
     let tail_start = file_len - window;
     let mut corrupt = None;
     let mut end = tail.len();
     while let Some(pos) = memchr::memmem::rfind(&tail[..end], MAGIC) {
         end = pos + MAGIC.len() - 1;
         let magic_at = tail_start + pos as u64;
-        match check_candidate(file, &tail, tail_start, magic_at) {
+        match check_candidate(&read_at, &tail, tail_start, magic_at) {
             Ok(Some(found)) => return Ok(Tail::Present(found.0, found.1)),
             Ok(None) => {}
             Err(reason) => corrupt = corrupt.or(Some(reason)),
