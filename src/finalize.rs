@@ -88,21 +88,15 @@ pub fn finalize(args: &Args) -> Result<()> {
 
 /// The launcher's bytes without any descriptor it already carries.
 fn launcher_body<'a>(path: &Path, launcher: &'a [u8]) -> Result<&'a [u8]> {
-    let file = File::open(path)
-        .map_err(|e| Error::usage(format!("cannot open launcher {}: {e}", show_path(path)), ""))?;
-    match trailer::read(&file, launcher.len() as u64) {
-        Ok(Tail::Present(found, _)) => Ok(&launcher[..found.start as usize]),
-        Ok(Tail::Absent) => Ok(launcher),
-        Ok(Tail::Corrupt(reason)) => Err(Error::descriptor(
+    match trailer::read_bytes(launcher) {
+        Tail::Present(found, _) => Ok(&launcher[..found.start as usize]),
+        Tail::Absent => Ok(launcher),
+        Tail::Corrupt(reason) => Err(Error::descriptor(
             format!(
                 "the launcher {} carries a damaged descriptor: {reason}",
                 show_path(path)
             ),
             "finalize from the plain py-launcher binary",
-        )),
-        Err(e) => Err(Error::usage(
-            format!("cannot read launcher {}: {e}", show_path(path)),
-            "",
         )),
     }
 }

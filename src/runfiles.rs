@@ -233,13 +233,23 @@ impl Runfiles {
 
     /// A directory-mode instance for a known root (tests, fuzzing, tools).
     pub fn directory(root: PathBuf) -> Runfiles {
-        Runfiles { mode: Mode::Directory, root, manifest_path: None, manifest: None }
+        Runfiles {
+            mode: Mode::Directory,
+            root,
+            manifest_path: None,
+            manifest: None,
+        }
     }
 
     /// A manifest-mode instance over manifest bytes already read.
     pub fn from_manifest(path: PathBuf, data: Vec<u8>) -> Runfiles {
         let root = dir_beside_manifest(&path).unwrap_or_else(|| with_suffix(&path, ".d"));
-        Runfiles { mode: Mode::Manifest, root, manifest_path: Some(path), manifest: Some(Manifest::new(data)) }
+        Runfiles {
+            mode: Mode::Manifest,
+            root,
+            manifest_path: Some(path),
+            manifest: Some(Manifest::new(data)),
+        }
     }
 
     pub fn manifest(&self) -> Option<&Manifest> {

@@ -59,8 +59,11 @@ pub fn read(file: &File, file_len: u64) -> io::Result<Tail> {
 /// Reads the trailer from bytes in memory (the finalize tool's input, tests and fuzzing).
 pub fn read_bytes(bytes: &[u8]) -> Tail {
     let read_at = |buf: &mut [u8], offset: u64| {
-        let start = usize::try_from(offset).map_err(|_| io::Error::from(io::ErrorKind::UnexpectedEof))?;
-        let src = bytes.get(start..start + buf.len()).ok_or(io::ErrorKind::UnexpectedEof)?;
+        let start =
+            usize::try_from(offset).map_err(|_| io::Error::from(io::ErrorKind::UnexpectedEof))?;
+        let src = bytes
+            .get(start..start + buf.len())
+            .ok_or(io::ErrorKind::UnexpectedEof)?;
         buf.copy_from_slice(src);
         Ok(())
     };
@@ -68,7 +71,10 @@ pub fn read_bytes(bytes: &[u8]) -> Tail {
 }
 
 /// The search itself, over any source of positioned reads of a `file_len`-byte file.
-pub fn read_from(file_len: u64, read_at: impl Fn(&mut [u8], u64) -> io::Result<()>) -> io::Result<Tail> {
+pub fn read_from(
+    file_len: u64,
+    read_at: impl Fn(&mut [u8], u64) -> io::Result<()>,
+) -> io::Result<Tail> {
     let window = file_len.min(SEARCH_WINDOW);
     let mut tail = vec![0u8; window as usize];
     read_at(&mut tail, file_len - window)?;
@@ -96,7 +102,7 @@ pub fn read_from(file_len: u64, read_at: impl Fn(&mut [u8], u64) -> io::Result<(
 type Candidate = (Found, Vec<u8>);
 
 fn check_candidate(
-    file: &File,
+    read_at: &impl Fn(&mut [u8], u64) -> io::Result<()>,
     tail: &[u8],
     tail_start: u64,
     magic_at: u64,
@@ -119,8 +125,7 @@ fn check_candidate(
         let from = (start - tail_start) as usize;
         descriptor.copy_from_slice(&tail[from..from + len as usize]);
     } else {
-        read_exact_at(file, &mut descriptor, start)
-            .map_err(|e| format!("cannot read the descriptor: {e}"))?;
+        read_at(&mut descriptor, start).map_err(|e| format!("cannot read the descriptor: {e}"))?;
     }
     if hash(&descriptor) != want {
         return Err(
