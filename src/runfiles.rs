@@ -303,7 +303,12 @@ fn executable_chain(where_: &Discovery) -> Vec<PathBuf> {
                 break;
             };
             current = match current.parent() {
-                Some(dir) if target.is_relative() => dir.join(target),
+                // `..` in the target is relative to the link's physical directory.
+                Some(dir) if target.is_relative() => normalize(
+                    &fs::canonicalize(dir)
+                        .unwrap_or_else(|_| dir.to_path_buf())
+                        .join(target),
+                ),
                 _ => target,
             };
             if chain.contains(&current) {
@@ -318,6 +323,21 @@ fn executable_chain(where_: &Discovery) -> Vec<PathBuf> {
         }
     }
     chain
+}
+
+/// Removes `.` and `..` segments lexically; only used on paths whose directories are already physical.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// `/a/b.runfiles/_main/pkg/tool` → `/a/b.runfiles`.

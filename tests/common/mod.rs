@@ -1,0 +1,419 @@
+//! Shared helpers: a private sandbox per test, a hello-world binary laid out the way Bazel lays out
+//! runfiles (every file a symlink into a separate source tree), the real finalize tool, and a command
+//! runner that starts from an empty environment and prints everything useful when an assertion fails.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::fs;
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{json, Value};
+
+/// Debian's CPython: the interpreter every test runs (the `python3` on PATH is a pyenv shim).
+pub const PYTHON: &str = "/usr/bin/python3.11";
+
+pub fn launcher() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_py-launcher"))
+}
+
+pub fn finalizer() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_py-launcher-finalize"))
+}
+
+pub struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::Builder::new()
+                .prefix("pyl-test-")
+                .tempdir()
+                .expect("temp dir"),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root().join(rel)
+    }
+
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, content).unwrap();
+        path
+    }
+
+    pub fn write_exe(&self, rel: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.write(rel, content);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    pub fn symlink(&self, target: impl AsRef<Path>, rel: &str) -> PathBuf {
+        let path = self.path(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        symlink(target, &path).unwrap();
+        path
+    }
+
+    pub fn cache(&self) -> PathBuf {
+        self.path("cache")
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.path("home")
+    }
+
+    /// A command that starts from an empty environment but for PATH, HOME, LANG and a private cache.
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Cmd {
+        fs::create_dir_all(self.home()).unwrap();
+        let mut command = Command::new(program);
+        command
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", self.home())
+            .env("LANG", "C.UTF-8")
+            .env("XDG_CACHE_HOME", self.cache())
+            .env("TMPDIR", self.path("tmp"))
+            .stdin(Stdio::null());
+        fs::create_dir_all(self.path("tmp")).unwrap();
+        Cmd { command }
+    }
+}
+
+/// The Python program most tests run: it reports what it sees as one JSON line.
+pub const REPORT_MAIN: &str = r#"
+import json, os, sys
+import greet
+print(json.dumps({
+    "argv": [os.fsencode(a).decode("utf-8", "replace") for a in sys.argv],
+    "argv_bytes": [list(os.fsencode(a)) for a in sys.argv],
+    "path": sys.path,
+    "executable": sys.executable,
+    "base_executable": sys._base_executable,
+    "prefix": sys.prefix,
+    "base_prefix": sys.base_prefix,
+    "flags_safe_path": sys.flags.safe_path,
+    "version": "%d.%d" % sys.version_info[:2],
+    "greeting": greet.hello(),
+    "pid": os.getpid(),
+    "cwd": os.getcwd(),
+    "env": {k: os.fsencode(v).decode("utf-8", "replace") for k, v in os.environ.items()},
+}))
+"#;
+
+/// A py_binary-like app: `bin/app` (the finalized launcher), `bin/app.runfiles/` whose files are
+/// symlinks into `src/`, and a descriptor the test can change before [`App::finalize`].
+pub struct App {
+    pub sandbox: Sandbox,
+    pub descriptor: Value,
+    /// Runfiles path → real file, as a manifest would list them.
+    pub entries: BTreeMap<String, PathBuf>,
+}
+
+impl App {
+    pub fn hello() -> App {
+        let sandbox = Sandbox::new();
+        let mut app = App {
+            sandbox,
+            descriptor: json!({
+                "version": 1,
+                "target": "//pkg:app",
+                "workspace_name": "_main",
+                "main": "_main/pkg/main.py",
+                "interpreter": PYTHON,
+                "python_version": "3.11",
+                "imports": ["_main/pkg/lib"],
+            }),
+            entries: BTreeMap::new(),
+        };
+        app.add_file("_main/pkg/main.py", REPORT_MAIN);
+        app.add_file(
+            "_main/pkg/lib/greet/__init__.py",
+            "def hello():\n    return 'hello from greet'\n",
+        );
+        app
+    }
+
+    /// Adds a source file and its runfiles symlink.
+    pub fn add_file(&mut self, runfiles_path: &str, content: &str) -> PathBuf {
+        let real = self.sandbox.write(&format!("src/{runfiles_path}"), content);
+        let link = self.runfiles().join(runfiles_path);
+        let _ = fs::remove_file(&link);
+        fs::create_dir_all(link.parent().unwrap()).unwrap();
+        symlink(&real, &link).unwrap();
+        self.entries.insert(runfiles_path.to_owned(), real.clone());
+        real
+    }
+
+    pub fn set(&mut self, key: &str, value: Value) -> &mut App {
+        self.descriptor[key] = value;
+        self
+    }
+
+    pub fn remove(&mut self, key: &str) -> &mut App {
+        self.descriptor.as_object_mut().unwrap().remove(key);
+        self
+    }
+
+    pub fn bin(&self) -> PathBuf {
+        self.sandbox.path("bin/app")
+    }
+
+    pub fn runfiles(&self) -> PathBuf {
+        self.sandbox.path("bin/app.runfiles")
+    }
+
+    /// Writes the descriptor and runs the real finalize tool; panics with its stderr on failure.
+    pub fn finalize(&self) -> PathBuf {
+        let json = self.sandbox.write(
+            "descriptor.json",
+            serde_json::to_vec_pretty(&self.descriptor).unwrap(),
+        );
+        finalize(&json, &self.bin()).ok();
+        self.bin()
+    }
+
+    pub fn command(&self) -> Cmd {
+        self.sandbox.command(self.bin())
+    }
+
+    /// Lays out a build-time venv per docs/layout.md and names it in the descriptor.
+    pub fn add_build_time_venv(&mut self) -> PathBuf {
+        let venv = self.runfiles().join("_main/pkg/_app.venv");
+        let site = venv.join("lib/python3.11/site-packages");
+        fs::create_dir_all(&site).unwrap();
+        fs::create_dir_all(venv.join("bin")).unwrap();
+        fs::write(
+            venv.join("pyvenv.cfg"),
+            "home = /usr/bin\ninclude-system-site-packages = false\n",
+        )
+        .unwrap();
+        symlink(PYTHON, venv.join("bin/python3")).unwrap();
+        // site-packages is six levels below the runfiles root: _main/pkg/_app.venv/lib/python3.11/site-packages.
+        let up = "../../../../../..";
+        let mut pth = String::new();
+        for import in self.descriptor["imports"].as_array().unwrap() {
+            pth.push_str(&format!("{up}/{}\n", import.as_str().unwrap()));
+        }
+        pth.push_str(&format!("{up}/_main\n"));
+        fs::write(site.join("_py_launcher.pth"), pth).unwrap();
+        for module in ["bazel_build_info.py", "bazel_binary_info.py"] {
+            let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("templates")
+                .join(module);
+            symlink(source, site.join(module)).unwrap();
+        }
+        self.set("venv", json!("_main/pkg/_app.venv"));
+        venv
+    }
+
+    /// Turns the tree into manifest-only runfiles: writes `bin/app.runfiles_manifest` (sorted, as Bazel
+    /// does) from the recorded entries and removes the tree.
+    pub fn make_manifest_only(&self) -> PathBuf {
+        let mut text = String::new();
+        for (link, real) in &self.entries {
+            text.push_str(&format!("{link} {}\n", real.display()));
+        }
+        let manifest = self.sandbox.write("bin/app.runfiles_manifest", text);
+        fs::remove_dir_all(self.runfiles()).unwrap();
+        manifest
+    }
+}
+
+pub fn finalize(descriptor: &Path, output: &Path) -> Run {
+    let out = Command::new(finalizer())
+        .arg("--launcher")
+        .arg(launcher())
+        .arg("--descriptor")
+        .arg(descriptor)
+        .arg("--output")
+        .arg(output)
+        .output()
+        .expect("run finalizer");
+    Run::new(format!("finalize {}", descriptor.display()), out)
+}
+
+pub struct Cmd {
+    pub command: Command,
+}
+
+impl Cmd {
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Cmd {
+        self.command.arg(arg);
+        self
+    }
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(mut self, args: I) -> Cmd {
+        self.command.args(args);
+        self
+    }
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Cmd {
+        self.command.env(key, value);
+        self
+    }
+    pub fn env_remove(mut self, key: impl AsRef<OsStr>) -> Cmd {
+        self.command.env_remove(key);
+        self
+    }
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Cmd {
+        self.command.current_dir(dir);
+        self
+    }
+    pub fn arg0(mut self, arg0: impl AsRef<OsStr>) -> Cmd {
+        std::os::unix::process::CommandExt::arg0(&mut self.command, arg0);
+        self
+    }
+    pub fn run(mut self) -> Run {
+        let description = format!("{:?}", self.command);
+        let out = self.command.output().expect("start command");
+        Run::new(description, out)
+    }
+    pub fn spawn(mut self) -> std::process::Child {
+        self.command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn")
+    }
+}
+
+/// A finished process, with assertions that print the whole story when they fail.
+pub struct Run {
+    pub description: String,
+    pub output: Output,
+}
+
+impl Run {
+    pub fn new(description: String, output: Output) -> Run {
+        Run {
+            description,
+            output,
+        }
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+    pub fn code(&self) -> Option<i32> {
+        self.output.status.code()
+    }
+    pub fn ok(self) -> Run {
+        assert!(self.output.status.success(), "expected success\n{self}");
+        self
+    }
+    /// Asserts a launcher failure: the exit code and exactly one `py-launcher:` line containing `needle`.
+    pub fn fails(self, code: i32, needle: &str) -> Run {
+        assert_eq!(self.code(), Some(code), "wrong exit code\n{self}");
+        let stderr = self.stderr();
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "expected exactly one stderr line\n{self}");
+        assert!(
+            lines[0].starts_with("py-launcher: "),
+            "not a py-launcher message\n{self}"
+        );
+        assert!(
+            lines[0].contains(needle),
+            "message lacks {needle:?}\n{self}"
+        );
+        assert!(
+            lines[0].contains("hint: ") || code == 64,
+            "message has no hint\n{self}"
+        );
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+            "panic\n{self}"
+        );
+        self
+    }
+    /// The program's report (the last stdout line, as printed by [`REPORT_MAIN`]).
+    pub fn report(&self) -> Value {
+        let stdout = self.stdout();
+        let line = stdout
+            .lines()
+            .last()
+            .unwrap_or_else(|| panic!("no output\n{self}"));
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{self}"))
+    }
+    pub fn json(&self) -> Value {
+        serde_json::from_str(self.stdout().trim())
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{self}"))
+    }
+}
+
+impl fmt::Display for Run {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "command: {}", self.description)?;
+        writeln!(f, "status: {:?}", self.output.status)?;
+        writeln!(f, "--- stdout\n{}", self.stdout())?;
+        writeln!(f, "--- stderr\n{}", self.stderr())
+    }
+}
+
+pub fn strs(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|v| v.as_str().expect("string").to_owned())
+        .collect()
+}
+
+pub fn os(s: &str) -> OsString {
+    OsString::from(s)
+}
+
+/// The `bazel-runfiles` package from PyPI (the real runfiles client), unpacked once per machine into
+/// `target/test-deps/`, downloaded with pip if it is not there yet.
+pub fn bazel_runfiles_package() -> PathBuf {
+    let deps = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-deps/bazel-runfiles");
+    let marker = deps.join("runfiles/__init__.py");
+    if marker.exists() {
+        return deps;
+    }
+    let lock =
+        fs::File::create(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-deps.lock")).ok();
+    let _ = lock.as_ref().map(|f| f.lock());
+    if marker.exists() {
+        return deps;
+    }
+    let wheels = deps.with_file_name("wheels");
+    fs::create_dir_all(&wheels).unwrap();
+    let status = Command::new("pip")
+        .args(["download", "--no-deps", "--only-binary=:all:", "-q", "-d"])
+        .arg(&wheels)
+        .arg("bazel-runfiles")
+        .status()
+        .expect("pip");
+    assert!(status.success(), "pip download bazel-runfiles failed");
+    let wheel = fs::read_dir(&wheels)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension() == Some(OsStr::new("whl")));
+    let wheel = wheel.expect("a bazel-runfiles wheel");
+    let staging = deps.with_file_name("bazel-runfiles.tmp");
+    let _ = fs::remove_dir_all(&staging);
+    let status = Command::new(PYTHON)
+        .args(["-m", "zipfile", "-e"])
+        .arg(&wheel)
+        .arg(&staging)
+        .status()
+        .unwrap();
+    assert!(status.success(), "unzip {wheel:?}");
+    let _ = fs::remove_dir_all(&deps);
+    fs::rename(&staging, &deps).unwrap();
+    assert!(marker.exists(), "the wheel has no runfiles/__init__.py");
+    deps
+}
