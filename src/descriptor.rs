@@ -49,7 +49,7 @@ pub struct Descriptor {
 /// What a drop-in stub adds to the descriptor's facts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DropIn {
-    /// Which template the stub came from, for debug output (`bazel-native`, `rules-python-script`, …).
+    /// Which template the stub came from, for debug output (`py-launcher`, `bazel-native`, `rules-python`).
     pub template: String,
     /// The stub file itself, as the kernel passed it to us; runfiles discovery starts from it.
     pub stub_path: std::path::PathBuf,
@@ -63,6 +63,13 @@ pub struct DropIn {
     /// rules_python: the runfiles path of the build-time venv's python (`%python_binary%`), whose name
     /// follows the interpreter's.
     pub venv_python: Option<String>,
+    /// rules_python: whenever a run-time venv is made (the build-time one is unusable, e.g. manifest-only
+    /// runfiles), it links `pyvenv.cfg` and `lib` into the runfiles venv as with `link_venv`, because that
+    /// `lib` holds rules_python's site init (`bazel.pth`), which sets the import path.
+    pub link_venv_fallback: bool,
+    /// Every `key=value` the stub held, as written (an unsubstituted `%placeholder%` included), for the
+    /// debug trace.
+    pub facts: Vec<(String, String)>,
 }
 
 fn is_false(value: &bool) -> bool {

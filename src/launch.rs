@@ -86,7 +86,7 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
     }
 
     let err = sys::exec(&plan.executable, &plan.argv, &plan.final_env(&env));
-    Err(exec_error(&plan.executable, &err).for_target(&plan.target))
+    Err(exec_error(&plan.executable, &plan.interpreter.path, &err).for_target(&plan.target))
 }
 
 fn discovery(env: &Environment, invoked: Option<PathBuf>, real: Option<PathBuf>) -> Discovery {
@@ -106,10 +106,14 @@ fn absolute(path: &Path, cwd: Option<&Path>) -> PathBuf {
     }
 }
 
-fn exec_error(program: &Path, err: &std::io::Error) -> Error {
+fn exec_error(program: &Path, interpreter: &Path, err: &std::io::Error) -> Error {
     match err.raw_os_error() {
         Some(code) if code == sys::ENOEXEC => Error::interpreter(
-            format!("the kernel cannot execute {} (ENOEXEC): it is neither a binary for this machine nor a script with a #! line", show(program)),
+            format!(
+                "the kernel cannot execute the interpreter {} (ENOEXEC, via {}): it is neither a binary for this machine nor a script with a #! line",
+                show(interpreter),
+                show(program)
+            ),
             "point the py_runtime at a real Python interpreter",
         ),
         _ if err.kind() == std::io::ErrorKind::PermissionDenied => Error::interpreter(

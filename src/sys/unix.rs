@@ -1,12 +1,11 @@
 //! What every Unix shares: file identity, permission bits, process checks and `exec`.
 
-use std::ffi::OsString;
+use std::ffi::{CString, OsString};
 use std::fs::Metadata;
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::Command;
 
 /// A file's identity (device and inode): how the launcher notices that a path is itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,16 +52,51 @@ pub fn process_exists(pid: u32) -> bool {
     rc == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
-/// Replaces this process with the interpreter. Returns only on failure. std's `exec` restores the
-/// default SIGPIPE disposition that Rust's runtime set to ignored, so a wrapper-script interpreter and
-/// its children see the signal dispositions they would have had without us.
+/// Replaces this process with the interpreter. Returns only on failure.
+///
+/// This is a bare `execve`: unlike `execvp` (which std's `Command::exec` uses), it never retries a file
+/// the kernel refuses (ENOEXEC) through `/bin/sh`, so no shell can ever run in the launch path. Before it,
+/// SIGPIPE goes back to its default disposition (Rust's runtime ignores it, and an ignored signal
+/// survives `exec`, reaching a wrapper-script interpreter and its children) and the signal mask is cleared.
 pub fn exec(program: &Path, argv: &[OsString], env: &[(OsString, OsString)]) -> io::Error {
-    let mut command = Command::new(program);
-    if let Some((arg0, rest)) = argv.split_first() {
-        command.arg0(arg0).args(rest);
+    let to_c = |bytes: &[u8]| {
+        CString::new(bytes).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+    };
+    let build = || -> io::Result<(CString, Vec<CString>, Vec<CString>)> {
+        let program = to_c(program.as_os_str().as_bytes())?;
+        let argv = argv
+            .iter()
+            .map(|a| to_c(a.as_bytes()))
+            .collect::<io::Result<Vec<_>>>()?;
+        let envp = env
+            .iter()
+            .map(|(k, v)| {
+                let mut entry = Vec::with_capacity(k.len() + v.len() + 1);
+                entry.extend_from_slice(k.as_bytes());
+                entry.push(b'=');
+                entry.extend_from_slice(v.as_bytes());
+                to_c(&entry)
+            })
+            .collect::<io::Result<Vec<_>>>()?;
+        Ok((program, argv, envp))
+    };
+    let (program, argv, envp) = match build() {
+        Ok(parts) => parts,
+        Err(err) => return err,
+    };
+    let mut argv_ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+    argv_ptrs.push(std::ptr::null());
+    let mut envp_ptrs: Vec<*const libc::c_char> = envp.iter().map(|e| e.as_ptr()).collect();
+    envp_ptrs.push(std::ptr::null());
+    // SAFETY: plain libc calls; every pointer array is NUL-terminated and its strings outlive the call.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+        libc::execve(program.as_ptr(), argv_ptrs.as_ptr(), envp_ptrs.as_ptr());
     }
-    command.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
-    command.exec()
+    io::Error::last_os_error()
 }
 
 pub const ENOEXEC: i32 = libc::ENOEXEC;

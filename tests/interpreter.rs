@@ -1,0 +1,172 @@
+//! Interpreter resolution in the three py_runtime forms, and the errors when it is unusable.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::symlink;
+
+use common::*;
+use serde_json::json;
+
+#[test]
+fn absolute_interpreter_path() {
+    let app = App::hello();
+    app.finalize();
+    let report = app.command().run().ok().report();
+    assert_eq!(report["base_executable"], PYTHON);
+    assert_eq!(report["version"], "3.11");
+}
+
+#[test]
+fn in_build_interpreter_through_the_runfiles() {
+    let mut app = App::hello();
+    // An in-build runtime: the interpreter is a file in the build, reached through the runfiles tree.
+    let link = app.runfiles().join("python_3_11/bin/python3.11");
+    fs::create_dir_all(link.parent().unwrap()).unwrap();
+    symlink(PYTHON, &link).unwrap();
+    app.set("interpreter", json!("python_3_11/bin/python3.11"));
+    app.finalize();
+    let report = app.command().run().ok().report();
+    assert_eq!(
+        report["base_executable"], PYTHON,
+        "sys._base_executable is the real interpreter"
+    );
+    assert_eq!(report["greeting"], "hello from greet");
+    let plan = app
+        .command()
+        .env("PY_LAUNCHER_DEBUG", "json")
+        .run()
+        .ok()
+        .json();
+    assert_eq!(plan["interpreter"]["path"], link.to_str().unwrap());
+    assert_eq!(plan["interpreter"]["form"], "runfiles");
+
+    // Manifest-only: the same interpreter resolves through the manifest.
+    app.entries
+        .insert("python_3_11/bin/python3.11".into(), PYTHON.into());
+    app.make_manifest_only();
+    let report = app.command().run().ok().report();
+    assert_eq!(report["base_executable"], PYTHON);
+}
+
+#[test]
+fn bare_word_is_searched_on_path() {
+    let mut app = App::hello();
+    let dir = app.sandbox.path("pybin");
+    fs::create_dir_all(&dir).unwrap();
+    symlink(PYTHON, dir.join("mypython3.11")).unwrap();
+    app.set("interpreter", json!("mypython3.11"));
+    app.finalize();
+    let path = format!("/nonexistent:{}:/usr/bin", dir.display());
+    let plan = app
+        .command()
+        .env("PATH", &path)
+        .env("PY_LAUNCHER_DEBUG", "json")
+        .run()
+        .ok()
+        .json();
+    assert_eq!(
+        plan["interpreter"]["path"],
+        dir.join("mypython3.11").to_str().unwrap()
+    );
+    assert_eq!(plan["interpreter"]["form"], "path-search");
+    let report = app.command().env("PATH", &path).run().ok().report();
+    assert_eq!(report["greeting"], "hello from greet");
+    app.command().env("PATH", "/nonexistent").run().fails(
+        67,
+        "\"mypython3.11\" (bare name searched on PATH) was not found on PATH",
+    );
+}
+
+#[test]
+fn a_wrapper_script_interpreter_is_resolved_to_the_real_python_once() {
+    let mut app = App::hello();
+    // A pyenv-like shim: a #! script that execs the real interpreter. It cannot be the venv's python.
+    let shim = app.sandbox.write_exe(
+        "shims/python3",
+        format!("#!/bin/sh\nexec {PYTHON} \"$@\"\n"),
+    );
+    app.set("interpreter", json!(shim.to_str().unwrap()));
+    app.finalize();
+    let report = app.command().run().ok().report();
+    assert_ne!(report["prefix"], report["base_prefix"], "not inside a venv");
+    assert_eq!(report["base_executable"], PYTHON);
+    let debug = app.command().env("PY_LAUNCHER_DEBUG", "1").run().ok();
+    assert!(
+        debug.stderr().contains("(Script, Python unknown)"),
+        "{debug}"
+    );
+    assert!(debug.stderr().contains("venv: reusing"), "{debug}");
+}
+
+#[test]
+fn missing_interpreter_names_path_form_and_target() {
+    let mut app = App::hello();
+    app.set("interpreter", json!("/opt/nowhere/bin/python3.11"));
+    app.finalize();
+    app.command()
+        .run()
+        .fails(67, "interpreter \"/opt/nowhere/bin/python3.11\" (platform runtime, absolute interpreter_path) does not exist [//pkg:app]");
+}
+
+#[test]
+fn interpreter_not_executable_or_a_directory() {
+    let mut app = App::hello();
+    let plain = app.sandbox.write("py/python3.11", "not executable");
+    app.set("interpreter", json!(plain.to_str().unwrap()));
+    app.finalize();
+    app.command().run().fails(67, "is not executable");
+
+    let mut app = App::hello();
+    let dir = app.sandbox.path("py/python3.11");
+    fs::create_dir_all(&dir).unwrap();
+    app.set("interpreter", json!(dir.to_str().unwrap()));
+    app.finalize();
+    app.command().run().fails(67, "is a directory");
+}
+
+#[test]
+fn an_executable_script_without_shebang_is_enoexec() {
+    let mut app = App::hello();
+    let script = app
+        .sandbox
+        .write_exe("py/python3.11", "print('no shebang')\n");
+    app.set("interpreter", json!(script.to_str().unwrap()));
+    app.finalize();
+    app.command().run().fails(67, "ENOEXEC");
+}
+
+#[test]
+fn the_launcher_itself_as_interpreter_is_refused() {
+    let mut app = App::hello();
+    let me = app.sandbox.path("py/python3.11");
+    fs::create_dir_all(me.parent().unwrap()).unwrap();
+    app.set("interpreter", json!(me.to_str().unwrap()));
+    let bin = app.finalize();
+    fs::hard_link(&bin, &me).unwrap();
+    app.command().run().fails(67, "is py-launcher itself");
+}
+
+#[test]
+fn a_version_mismatch_is_reported_before_python_starts() {
+    let mut app = App::hello();
+    app.set("python_version", json!("3.12"));
+    app.finalize();
+    app.command().run().fails(
+        67,
+        "is Python 3.11 but the binary was built for Python 3.12",
+    );
+
+    // Also when the version is only known by running the interpreter (a wrapper script).
+    let mut app = App::hello();
+    let shim = app.sandbox.write_exe(
+        "shims/python3",
+        format!("#!/bin/sh\nexec {PYTHON} \"$@\"\n"),
+    );
+    app.set("interpreter", json!(shim.to_str().unwrap()));
+    app.set("python_version", json!("3.9"));
+    app.finalize();
+    app.command()
+        .run()
+        .fails(67, "is Python 3.11 but the binary was built for Python 3.9");
+}
