@@ -121,6 +121,13 @@ def _runfiles_path(ctx, f):
         return short[3:]
     return ctx.workspace_name + "/" + short
 
+def _label_str(label):
+    """"//pkg:name" for the main repository, "@repo//pkg:name" otherwise, on every Bazel version
+    (str(Label) says "@//" or "@@//" for the main repository on some)."""
+    if label.workspace_name:
+        return "@%s//%s:%s" % (label.workspace_name, label.package, label.name)
+    return "//%s:%s" % (label.package, label.name)
+
 def _repo_runfiles_dir(ctx):
     """The runfiles directory of the repository that holds this target."""
     return ctx.label.workspace_name or ctx.workspace_name
@@ -254,7 +261,7 @@ def _impl(ctx):
 
     build_config = ctx.actions.declare_file("_%s_build_config.json" % name)
     config = {
-        "target": str(ctx.label),
+        "target": _label_str(ctx.label),
         "workspace_name": ctx.workspace_name,
         "python_version": python_version,
         "cpu": ctx.var.get("TARGET_CPU", ""),
@@ -277,7 +284,7 @@ def _impl(ctx):
 
     descriptor = {
         "version": 1,
-        "target": str(ctx.label),
+        "target": _label_str(ctx.label),
         "workspace_name": ctx.workspace_name,
         "interpreter": interpreter,
         "imports": import_dirs,
@@ -363,7 +370,6 @@ def _impl(ctx):
             app_files = info.app_files,
             py_launcher_descriptor = depset([descriptor_file]),
         ),
-        testing.TestEnvironment(env),
     ]
 
 _ATTRS = {
