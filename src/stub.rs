@@ -1,59 +1,685 @@
 //! Drop-in route: reading launch facts from a text stub whose `#!` line names py-launcher.
 //!
-//! Formats recognised (see `templates/` and the README):
-//! - py-launcher's own stub: a `#!` line, then the descriptor JSON (`templates/py_launcher_stub.tmpl`).
+//! Bazel expands a `py_runtime`'s `bootstrap_template` as text and makes the result the binary's
+//! executable. With `stub_shebang = "#!/usr/bin/env py-launcher"` the kernel then runs
+//! `py-launcher STUB [ARGS...]`, and this module turns the stub's text into the same [`Descriptor`] an
+//! embedded launcher carries, plus the [`DropIn`] extras. Formats (`templates/`, `docs/dropin.md`):
+//!
+//! - `py-launcher` (`templates/py_launcher_stub.tmpl`): a `#!` line, then the descriptor JSON.
+//! - `bazel-native` (`templates/bazel_native_stub.tmpl`): Bazel's built-in `py_binary` placeholders.
+//! - `rules-python` (`templates/rules_python_stub.tmpl`): rules_python's stage-1 placeholders; the
+//!   program py-launcher runs is rules_python's stage 2, with the binary's venv python.
+//!
+//! The last two share one line format, read by py-launcher only (never a shell or Python):
+//!
+//! ```text
+//! #!/usr/bin/env py-launcher           the #! line (may be empty when run as `py-launcher STUB`)
+//! # py-launcher stub: KIND FORMAT       the marker: the first non-blank line after the #! line
+//! key=value                             the value is the rest of the line, verbatim (spaces kept)
+//! key<<DELIMITER                        a multi-line value: every line up to one equal to DELIMITER
+//! # comment                             comments and blank lines are skipped
+//! # py-launcher stub: end               nothing after this line is read
+//! ```
+//!
+//! Bazel substitutes placeholders literally, so a value may be empty or hold spaces, and a placeholder
+//! the running Bazel does not know stays in the text as `%name%`: such a value counts as absent. The
+//! end line bounds what is read, so the zip that `--build_python_zip` appends to a stub cannot confuse
+//! the parser; a zip stub is refused with a message naming that flag.
 
-use std::fs;
+use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 
-use crate::descriptor::{Descriptor, DropIn};
+use crate::debug::Trace;
+use crate::descriptor::{check_runfiles_path, parse_python_version, Descriptor, DropIn};
 use crate::error::{show_path, Error, Result};
 
-/// Stubs are small text files; anything larger is not one.
+/// Stubs are small text files; only this much of a file is ever read.
 const MAX_STUB_LEN: u64 = 1024 * 1024;
+/// The marker line's prefix; the rest is `KIND FORMAT`, or `end` on the last line.
+pub const MARKER: &str = "# py-launcher stub: ";
+pub const END_LINE: &str = "# py-launcher stub: end";
+/// The key/value format version this launcher reads.
+pub const FORMAT: u32 = 1;
+
+pub const KIND_BAZEL_NATIVE: &str = "bazel-native";
+pub const KIND_RULES_PYTHON: &str = "rules-python";
+pub const KIND_OWN: &str = "py-launcher";
+
+const BAZEL_NATIVE_KEYS: &[&str] = &[
+    "target",
+    "workspace_name",
+    "python_binary",
+    "main",
+    "imports",
+    "import_all",
+    "is_zipfile",
+    "coverage_tool",
+];
+const RULES_PYTHON_KEYS: &[&str] = &[
+    "target",
+    "workspace_name",
+    "stage2_bootstrap",
+    "python_binary",
+    "python_binary_actual",
+    "is_zipfile",
+    "recreate_venv_at_runtime",
+    "resolve_python_binary_at_runtime",
+    "venv_rel_site_packages",
+    "interpreter_args",
+];
+
+const NOT_A_STUB_HINT: &str = "run py-launcher as a stub's #! interpreter (py-launcher STUB [ARGS...]), or finalize it with a descriptor";
+const BAD_STUB_HINT: &str = "regenerate the stub from the template shipped with this py-launcher (templates/*.tmpl); see docs/dropin.md";
+
+/// Why a file could not be read as a stub. Turned into an [`Error`] naming the file by [`parse`].
+enum Problem {
+    /// The file is not a stub at all (usage error).
+    NotAStub(String),
+    /// A `--build_python_zip` executable (usage error naming the flag).
+    Zip,
+    /// It is a py-launcher stub, but a broken one (bad-descriptor error).
+    Bad(String),
+}
 
 pub fn read_stub(path: &Path) -> Result<Descriptor> {
     let not_a_stub = |why: String| {
         Error::usage(
             format!("{} is not a py-launcher stub: {why}", show_path(path)),
-            "run py-launcher as a stub's #! interpreter (py-launcher STUB [ARGS...]), or finalize it with a descriptor",
+            NOT_A_STUB_HINT,
         )
     };
-    let meta = fs::metadata(path).map_err(|e| not_a_stub(e.to_string()))?;
-    if !meta.is_file() || meta.len() > MAX_STUB_LEN {
-        return Err(not_a_stub("not a small regular file".into()));
+    let file = File::open(path).map_err(|e| not_a_stub(e.to_string()))?;
+    let meta = file.metadata().map_err(|e| not_a_stub(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(not_a_stub("it is not a regular file".into()));
     }
-    let text = fs::read(path).map_err(|e| not_a_stub(e.to_string()))?;
-    parse(&text, path).map_err(|e| {
-        if e.kind == crate::ErrorKind::Usage {
-            not_a_stub(e.message().to_owned())
-        } else {
-            e
-        }
-    })
+    let mut head = Vec::new();
+    file.take(MAX_STUB_LEN)
+        .read_to_end(&mut head)
+        .map_err(|e| not_a_stub(e.to_string()))?;
+    parse_head(&head, meta.len(), path)
 }
 
 /// Parses stub text; `path` is the stub's path as invoked (runfiles discovery starts from it).
 pub fn parse(text: &[u8], path: &Path) -> Result<Descriptor> {
-    let body = match text.strip_prefix(b"#!") {
-        Some(rest) => rest
-            .iter()
-            .position(|b| *b == b'\n')
-            .map_or(&b""[..], |nl| &rest[nl + 1..]),
-        None => return Err(Error::usage("it does not start with a #! line", "")),
+    parse_head(text, text.len() as u64, path)
+}
+
+/// `head` is the start of a file of `file_len` bytes (all of it when the file is small).
+fn parse_head(head: &[u8], file_len: u64, path: &Path) -> Result<Descriptor> {
+    let shown = show_path(path);
+    let problem = match classify(head, file_len, path) {
+        Ok(descriptor) => return Ok(descriptor),
+        Err(Err(err)) => return Err(err),
+        Err(Ok(problem)) => problem,
     };
-    let trimmed = body.trim_ascii_start();
-    if trimmed.starts_with(b"{") {
-        let mut descriptor = Descriptor::from_json(trimmed)?;
+    Err(match problem {
+        Problem::NotAStub(why) => Error::usage(
+            format!("{shown} is not a py-launcher stub: {why}"),
+            NOT_A_STUB_HINT,
+        ),
+        Problem::Zip => zip_error(&shown),
+        Problem::Bad(why) => Error::descriptor(format!("stub {shown}: {why}"), BAD_STUB_HINT),
+    })
+}
+
+pub fn zip_error(shown: &str) -> Error {
+    Error::usage(
+        format!("{shown} is a zip executable (--build_python_zip), which py-launcher does not run"),
+        "build without --build_python_zip (it is off by default except on Windows)",
+    )
+}
+
+type Classified = std::result::Result<Descriptor, std::result::Result<Problem, Error>>;
+
+fn classify(head: &[u8], file_len: u64, path: &Path) -> Classified {
+    let problem = |p: Problem| Err(Ok(p));
+    // The first line is the #! line; an empty one (an empty stub_shebang) is tolerated.
+    let (first, body) = match head.iter().position(|b| *b == b'\n') {
+        Some(nl) => (&head[..nl], &head[nl + 1..]),
+        None => (head, &b""[..]),
+    };
+    if !first.starts_with(b"#!") && !first.trim_ascii().is_empty() {
+        return problem(Problem::NotAStub("it does not start with a #! line".into()));
+    }
+    let untrimmed = body;
+    let body = body.trim_ascii_start();
+    // 1-based number of the body's first line, for messages.
+    let first_line = 2 + untrimmed[..untrimmed.len() - body.len()]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count();
+    if body.starts_with(b"PK\x03\x04") {
+        return problem(Problem::Zip);
+    }
+    if body.starts_with(b"{") {
+        if file_len > head.len() as u64 {
+            return problem(Problem::NotAStub(format!(
+                "it is larger than {MAX_STUB_LEN} bytes"
+            )));
+        }
+        let mut descriptor = Descriptor::from_json(body).map_err(Err)?;
         descriptor.drop_in = Some(DropIn {
-            template: "py-launcher".into(),
+            template: KIND_OWN.into(),
             stub_path: path.to_path_buf(),
             ..DropIn::default()
         });
         return Ok(descriptor);
     }
-    Err(Error::usage(
-        "it carries no launch facts py-launcher knows",
-        "",
-    ))
+    if !body.starts_with(MARKER.as_bytes()) {
+        return problem(Problem::NotAStub(format!(
+            "it carries no launch facts py-launcher knows (no descriptor JSON and no {:?} line after the #! line)",
+            MARKER.trim_end()
+        )));
+    }
+    let facts = Facts::parse(body, first_line).map_err(|why| Ok(Problem::Bad(why)))?;
+    if facts
+        .flag("is_zipfile")
+        .map_err(|why| Ok(Problem::Bad(why)))?
+    {
+        return problem(Problem::Zip);
+    }
+    let descriptor = match facts.kind.as_str() {
+        KIND_BAZEL_NATIVE => bazel_native(&facts, path),
+        _ => rules_python(&facts, path),
+    }
+    .map_err(|why| Ok(Problem::Bad(why)))?;
+    // Values that made it this far are checked once more by the descriptor's own rules.
+    descriptor.validate().map_err(|err| {
+        Ok(Problem::Bad(format!(
+            "its facts do not make a valid launch: {}",
+            err.message()
+        )))
+    })?;
+    Ok(descriptor)
+}
+
+/// The `key=value` facts of a key/value stub, in file order.
+struct Facts {
+    kind: String,
+    entries: Vec<(String, String)>,
+}
+
+impl Facts {
+    fn parse(body: &[u8], first_line: usize) -> std::result::Result<Facts, String> {
+        let mut lines = body
+            .split(|b| *b == b'\n')
+            .enumerate()
+            .map(|(i, line)| (i + first_line, line.strip_suffix(b"\r").unwrap_or(line)));
+        let text = |(n, line): (usize, &[u8])| -> std::result::Result<(usize, String), String> {
+            String::from_utf8(line.to_vec())
+                .map(|s| (n, s))
+                .map_err(|_| format!("line {n} is not UTF-8"))
+        };
+        // `body` starts at the marker line (leading blank lines were trimmed).
+        let (_, marker) = text(lines.next().unwrap_or((first_line, b"")))?;
+        let spec = marker.strip_prefix(MARKER).unwrap_or_default();
+        let mut words = spec.split_ascii_whitespace();
+        let (kind, format) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+        let keys = match kind {
+            KIND_BAZEL_NATIVE => BAZEL_NATIVE_KEYS,
+            KIND_RULES_PYTHON => RULES_PYTHON_KEYS,
+            _ => {
+                return Err(format!(
+                    "unknown stub kind {kind:?} (this py-launcher reads {KIND_BAZEL_NATIVE} and {KIND_RULES_PYTHON})"
+                ))
+            }
+        };
+        match format.parse::<u32>() {
+            Ok(FORMAT) if words.next().is_none() => {}
+            Ok(n) if n > FORMAT => {
+                return Err(format!(
+                    "stub format {n} is newer than this py-launcher, which reads format {FORMAT}"
+                ))
+            }
+            _ => {
+                return Err(format!(
+                    "the marker line {marker:?} is not `{MARKER}{kind} {FORMAT}`"
+                ))
+            }
+        }
+
+        let mut entries: Vec<(String, String)> = Vec::new();
+        loop {
+            let Some(raw) = lines.next() else {
+                return Err(format!(
+                    "it ends before the line {END_LINE:?} (truncated, or larger than {MAX_STUB_LEN} bytes)"
+                ));
+            };
+            let (n, line) = text(raw)?;
+            if line == END_LINE {
+                break;
+            }
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let block = line
+                .find("<<")
+                .filter(|at| line.find('=').map_or(true, |eq| *at < eq));
+            let (key, value) = match block {
+                Some(at) => {
+                    let delimiter = &line[at + 2..];
+                    if delimiter.is_empty() {
+                        return Err(format!("line {n}: a block needs a delimiter after <<"));
+                    }
+                    let mut value: Vec<String> = Vec::new();
+                    loop {
+                        let Some(raw) = lines.next() else {
+                            return Err(format!(
+                                "the block opened on line {n} is not closed by a line {delimiter:?}"
+                            ));
+                        };
+                        let (_, inner) = text(raw)?;
+                        if inner == delimiter {
+                            break;
+                        }
+                        value.push(inner);
+                    }
+                    (line[..at].to_owned(), value.join("\n"))
+                }
+                None => match line.split_once('=') {
+                    Some((key, value)) => (key.to_owned(), value.to_owned()),
+                    None => {
+                        return Err(format!(
+                            "line {n} is neither key=value nor a comment: {line:?}"
+                        ))
+                    }
+                },
+            };
+            if !keys.contains(&key.as_str()) {
+                return Err(format!("line {n}: unknown key {key:?} for a {kind} stub"));
+            }
+            if entries.iter().any(|(k, _)| *k == key) {
+                return Err(format!("line {n}: key {key:?} is given twice"));
+            }
+            entries.push((key, value));
+        }
+        Ok(Facts {
+            kind: kind.to_owned(),
+            entries,
+        })
+    }
+
+    /// The value, or `None` when it is missing, empty or an unsubstituted placeholder.
+    fn get(&self, key: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty() && !is_placeholder(v))
+    }
+
+    fn required(&self, key: &str) -> std::result::Result<&str, String> {
+        self.get(key).ok_or_else(|| {
+            let why = match self.entries.iter().find(|(k, _)| k == key) {
+                None => "missing",
+                Some((_, v)) if v.is_empty() => "empty",
+                Some(_) => "not substituted by Bazel",
+            };
+            format!("{key} is {why}, but a {} stub needs it", self.kind)
+        })
+    }
+
+    /// A boolean in either spelling Bazel's templates use: `1`/`0` (rules_python) or `True`/`False`
+    /// (Bazel's built-in rules). Absent means false.
+    fn flag(&self, key: &str) -> std::result::Result<bool, String> {
+        match self.get(key) {
+            None | Some("0" | "False" | "false") => Ok(false),
+            Some("1" | "True" | "true") => Ok(true),
+            Some(other) => Err(format!(
+                "{key}={other:?} is not a boolean (1/0 or True/False)"
+            )),
+        }
+    }
+
+    fn runfiles_path(&self, key: &str) -> std::result::Result<String, String> {
+        let value = self.required(key)?;
+        normalize(value).ok_or_else(|| format!("{key}={value:?} is not a runfiles path"))
+    }
+
+    /// The target label, or the stub's own path when Bazel did not substitute one (Bazel 4 and older).
+    fn target(&self, path: &Path) -> String {
+        self.get("target")
+            .map(str::to_owned)
+            .unwrap_or_else(|| path.to_string_lossy().into_owned())
+    }
+
+    /// `%workspace_name%`, or the first segment of the program's runfiles path.
+    fn workspace_name(&self, program: &str) -> String {
+        self.get("workspace_name")
+            .unwrap_or_else(|| program.split('/').next().unwrap_or("_main"))
+            .to_owned()
+    }
+
+    fn drop_in(&self, path: &Path) -> DropIn {
+        DropIn {
+            template: self.kind.clone(),
+            stub_path: path.to_path_buf(),
+            facts: self.entries.clone(),
+            ..DropIn::default()
+        }
+    }
+}
+
+/// `%name%`: a placeholder the Bazel that expanded the template did not know.
+fn is_placeholder(value: &str) -> bool {
+    value.len() > 2
+        && value.starts_with('%')
+        && value.ends_with('%')
+        && value[1..value.len() - 1]
+            .bytes()
+            .all(|b| b == b'_' || b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// Lexically normalises a relative runfiles path (`_main/../repo/x` → `repo/x`, as Bazel's
+/// `<workspace>/<short_path>` values need). `None` for an absolute path or one that climbs out.
+fn normalize(value: &str) -> Option<String> {
+    if value.starts_with('/') {
+        return None;
+    }
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in value.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop()?;
+            }
+            s => segments.push(s),
+        }
+    }
+    let path = segments.join("/");
+    check_runfiles_path("", &path).ok().map(|()| path)
+}
+
+/// An interpreter in its three `py_runtime` forms: absolute and bare words as given, runfiles paths
+/// normalised.
+fn interpreter(key: &str, value: &str) -> std::result::Result<String, String> {
+    if value.starts_with('/') || !value.contains('/') {
+        Ok(value.to_owned())
+    } else {
+        normalize(value).ok_or_else(|| {
+            format!("{key}={value:?} is neither absolute, a runfiles path nor a name")
+        })
+    }
+}
+
+/// Bazel's built-in `py_binary`: the program is `%main%`, run with `%imports%` on the import path.
+fn bazel_native(facts: &Facts, path: &Path) -> std::result::Result<Descriptor, String> {
+    let main = facts.runfiles_path("main")?;
+    let interpreter = interpreter("python_binary", facts.required("python_binary")?)?;
+    let imports = facts
+        .get("imports")
+        .unwrap_or("")
+        .split(':')
+        .filter(|i| !i.is_empty())
+        .map(|i| normalize(i).ok_or_else(|| format!("imports entry {i:?} is not a runfiles path")))
+        .collect::<std::result::Result<Vec<String>, String>>()?;
+    Ok(Descriptor {
+        version: crate::descriptor::SCHEMA_VERSION,
+        target: facts.target(path),
+        workspace_name: facts.workspace_name(&main),
+        import_all: facts.flag("import_all")?,
+        main: Some(main),
+        interpreter,
+        imports,
+        drop_in: Some(facts.drop_in(path)),
+        ..Descriptor::default()
+    })
+}
+
+/// rules_python (`bootstrap_impl=script` stage 1, also fine for `system_python`): the program is its
+/// stage 2, run by the venv's python; rules_python's site init in the venv sets the import path, so the
+/// descriptor carries no imports.
+fn rules_python(facts: &Facts, path: &Path) -> std::result::Result<Descriptor, String> {
+    let stage2 = facts.runfiles_path("stage2_bootstrap")?;
+    let python_binary = facts.get("python_binary");
+    let actual = facts.get("python_binary_actual");
+    // Read for validation and the debug trace: the core asks a wrapper-script interpreter for its real
+    // executable on its own (`resolve_python_binary_at_runtime` is for such runtimes).
+    facts.flag("resolve_python_binary_at_runtime")?;
+    let recreate = facts.flag("recreate_venv_at_runtime")?;
+    let site_packages = facts.get("venv_rel_site_packages").map(str::to_owned);
+
+    // With a venv, %python_binary% is `<venv>/bin/<name>` in the runfiles and %python_binary_actual%
+    // the runtime's interpreter; without one, %python_binary% is the runtime's interpreter.
+    let venv_python = match (python_binary, actual) {
+        (Some(pb), Some(_)) if !pb.starts_with('/') && pb.contains('/') => Some(
+            normalize(pb).ok_or_else(|| format!("python_binary={pb:?} is not a runfiles path"))?,
+        ),
+        _ => None,
+    };
+    let venv = venv_python.as_deref().and_then(|p| {
+        let (bin, _) = p.rsplit_once('/')?;
+        let (venv, bin_name) = bin.rsplit_once('/')?;
+        matches!(bin_name, "bin" | "Scripts").then(|| venv.to_owned())
+    });
+    let interpreter = match (actual, python_binary) {
+        (Some(actual), _) => interpreter("python_binary_actual", actual)?,
+        (None, Some(pb)) => interpreter("python_binary", pb)?,
+        (None, None) => return Err(
+            "python_binary and python_binary_actual are both empty: the stub names no interpreter"
+                .into(),
+        ),
+    };
+    let python_version = site_packages
+        .as_deref()
+        .and_then(version_from_site_packages);
+    let interpreter_args: Vec<String> = facts
+        .get("interpreter_args")
+        .unwrap_or("")
+        .split('\n')
+        .filter(|arg| !arg.is_empty())
+        .map(str::to_owned)
+        .collect();
+
+    let mut drop_in = facts.drop_in(path);
+    drop_in.link_venv = recreate && venv.is_some();
+    drop_in.link_venv_fallback = venv.is_some();
+    drop_in.venv_rel_site_packages = site_packages;
+    drop_in.venv_python = venv.as_ref().and(venv_python);
+    Ok(Descriptor {
+        version: crate::descriptor::SCHEMA_VERSION,
+        target: facts.target(path),
+        workspace_name: facts.workspace_name(&stage2),
+        main: Some(stage2),
+        interpreter,
+        python_version,
+        interpreter_args,
+        venv,
+        drop_in: Some(drop_in),
+        ..Descriptor::default()
+    })
+}
+
+/// `lib/python3.11/site-packages` → `3.11` (`3.13t` for free-threaded); `Lib/site-packages` → none.
+fn version_from_site_packages(rel: &str) -> Option<String> {
+    rel.split('/')
+        .filter_map(|segment| segment.strip_prefix("python"))
+        .find(|v| parse_python_version(v).is_some())
+        .map(str::to_owned)
+}
+
+/// Debug trace of what a stub said: the template, every fact as written, and what py-launcher made of
+/// the facts that have no descriptor field.
+pub fn trace_facts(descriptor: &Descriptor, trace: &mut Trace) {
+    let Some(d) = &descriptor.drop_in else {
+        return;
+    };
+    trace.note(|| {
+        format!(
+            "stub: {} template, read from {}",
+            d.template,
+            show_path(&d.stub_path)
+        )
+    });
+    for (key, value) in &d.facts {
+        trace.note(|| {
+            let shown = if value.is_empty() {
+                "(empty)".to_owned()
+            } else if is_placeholder(value) {
+                format!("{value:?} (not substituted: absent)")
+            } else {
+                format!("{value:?}")
+            };
+            format!("stub fact: {key} = {shown}")
+        });
+    }
+    if d.template == KIND_RULES_PYTHON {
+        trace.note(|| {
+            format!(
+                "stub: stage 2 (run as the main file) {:?}; venv {:?}, its python {:?}, site-packages {:?}; \
+                 recreate the venv at run time: {}",
+                descriptor.main.as_deref().unwrap_or(""),
+                descriptor.venv.as_deref().unwrap_or("(none)"),
+                d.venv_python.as_deref().unwrap_or("(none)"),
+                d.venv_rel_site_packages.as_deref().unwrap_or("(none)"),
+                if d.link_venv { "yes" } else { "no (only if the build-time venv is unusable)" }
+            )
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(text: &str) -> Descriptor {
+        match parse(text.as_bytes(), Path::new("/b/pkg/app")) {
+            Ok(d) => d,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn parse_err(text: &str) -> Error {
+        match parse(text.as_bytes(), Path::new("/b/pkg/app")) {
+            Ok(d) => panic!("parsed: {d:?}"),
+            Err(e) => e,
+        }
+    }
+
+    const NATIVE: &str = "#!/usr/bin/env py-launcher\n# py-launcher stub: bazel-native 1\n# c\n\
+        target=%target%\nworkspace_name=_main\npython_binary=_main/../py 3/bin/python3\n\
+        main=_main/pkg/my app.py\nimports=:_main/pkg/lib::_main/x\nimport_all=True\nis_zipfile=False\n\
+        coverage_tool=%coverage_tool%\n# py-launcher stub: end\nPK\x03\x04junk";
+
+    #[test]
+    fn bazel_native_facts() {
+        let d = parse_ok(NATIVE);
+        assert_eq!(d.target, "/b/pkg/app");
+        assert_eq!(d.main.as_deref(), Some("_main/pkg/my app.py"));
+        assert_eq!(d.interpreter, "py 3/bin/python3");
+        assert_eq!(d.imports, ["_main/pkg/lib", "_main/x"]);
+        assert!(d.import_all);
+        let drop_in = d.drop_in.unwrap();
+        assert_eq!(drop_in.template, "bazel-native");
+        assert_eq!(drop_in.facts.len(), 8);
+    }
+
+    #[test]
+    fn rules_python_facts() {
+        let d = parse_ok(
+            "#!/opt/py-launcher\r\n# py-launcher stub: rules-python 1\r\ntarget=@@//pkg:app\r\n\
+             workspace_name=_main\r\nstage2_bootstrap=_main/pkg/_app_stage2_bootstrap.py\r\n\
+             python_binary=_main/pkg/_app.venv/bin/python3\r\npython_binary_actual=/usr/bin/python3.11\r\n\
+             is_zipfile=0\r\nrecreate_venv_at_runtime=1\r\nresolve_python_binary_at_runtime=0\r\n\
+             venv_rel_site_packages=lib/python3.11/site-packages\r\ninterpreter_args<<END\r\n-X\r\n\r\n\
+             a b=c\r\nEND\r\n# py-launcher stub: end\r\n",
+        );
+        assert_eq!(
+            d.main.as_deref(),
+            Some("_main/pkg/_app_stage2_bootstrap.py")
+        );
+        assert_eq!(d.venv.as_deref(), Some("_main/pkg/_app.venv"));
+        assert_eq!(d.interpreter, "/usr/bin/python3.11");
+        assert_eq!(d.python_version.as_deref(), Some("3.11"));
+        assert_eq!(d.interpreter_args, ["-X", "a b=c"]);
+        assert!(d.imports.is_empty());
+        let x = d.drop_in.unwrap();
+        assert!(x.link_venv && x.link_venv_fallback);
+        assert_eq!(
+            x.venv_python.as_deref(),
+            Some("_main/pkg/_app.venv/bin/python3")
+        );
+    }
+
+    #[test]
+    fn rules_python_without_a_venv_runs_the_runtime() {
+        let d = parse_ok(
+            "#!x\n# py-launcher stub: rules-python 1\nstage2_bootstrap=_main/s.py\npython_binary=python3\n\
+             python_binary_actual=\ninterpreter_args<<E\n%interpreter_args%\nE\n# py-launcher stub: end\n",
+        );
+        assert_eq!(d.interpreter, "python3");
+        assert_eq!(d.venv, None);
+        assert!(d.interpreter_args.is_empty());
+        assert_eq!(d.workspace_name, "_main");
+    }
+
+    #[test]
+    fn zip_stubs_name_the_flag() {
+        let e = parse_err(&NATIVE.replace("is_zipfile=False", "is_zipfile=True"));
+        assert_eq!(e.exit_code(), 64);
+        assert!(e.to_string().contains("--build_python_zip"), "{e}");
+        let e = parse_err("#!/usr/bin/env py-launcher\nPK\x03\x04...");
+        assert!(e.to_string().contains("--build_python_zip"), "{e}");
+    }
+
+    #[test]
+    fn broken_stubs_are_descriptor_errors() {
+        for (text, needle) in [
+            (
+                NATIVE.split(END_LINE).next().unwrap_or("").to_owned(),
+                "ends before",
+            ),
+            (NATIVE.replace("bazel-native 1", "bazel-native 2"), "newer"),
+            (
+                NATIVE.replace("bazel-native 1", "other 1"),
+                "unknown stub kind",
+            ),
+            (NATIVE.replace("# c", "colour=red"), "unknown key"),
+            (NATIVE.replace("# c", "main=x"), "twice"),
+            (NATIVE.replace("# c", "what"), "neither"),
+            (
+                NATIVE.replace("main=_main/pkg/my app.py", "main=%main%"),
+                "not substituted",
+            ),
+            (
+                NATIVE.replace("main=_main/pkg/my app.py", "main=../x"),
+                "not a runfiles path",
+            ),
+            (
+                NATIVE.replace("import_all=True", "import_all=yes"),
+                "not a boolean",
+            ),
+        ] {
+            let e = parse_err(&text);
+            assert_eq!(e.exit_code(), 65, "{e}");
+            assert!(e.to_string().contains(needle), "{needle}: {e}");
+        }
+    }
+
+    #[test]
+    fn other_files_are_usage_errors() {
+        for text in ["", "hello\n", "#!/bin/sh\necho hi\n", "\n\nprint(1)\n"] {
+            let e = parse_err(text);
+            assert_eq!(e.exit_code(), 64, "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn placeholders_are_recognised() {
+        assert!(is_placeholder("%coverage_tool%"));
+        assert!(!is_placeholder("%"));
+        assert!(!is_placeholder("%%"));
+        assert!(!is_placeholder("50%"));
+        assert!(!is_placeholder("%A B%"));
+    }
+
+    #[test]
+    fn versions_come_from_site_packages() {
+        let v = |s| version_from_site_packages(s);
+        assert_eq!(v("lib/python3.11/site-packages").as_deref(), Some("3.11"));
+        assert_eq!(v("lib/python3.13t/site-packages").as_deref(), Some("3.13t"));
+        assert_eq!(v("Lib/site-packages"), None);
+    }
 }
