@@ -51,6 +51,7 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
             let stub_path = PathBuf::from(stub_path);
             let descriptor = stub::read_stub(&stub_path)?;
             trace.note(|| format!("descriptor: read from the stub {}", show_path(&stub_path)));
+            stub::trace_facts(&descriptor, &mut trace);
             let invoked = absolute(&stub_path, cwd.as_deref());
             let real = std::fs::canonicalize(&invoked).ok();
             (
