@@ -353,7 +353,7 @@ impl Layout {
 
 fn link_target(request: &Request) -> Option<PathBuf> {
     let drop_in = request.descriptor.drop_in.as_ref()?;
-    if drop_in.link_venv {
+    if drop_in.link_venv || drop_in.link_venv_fallback {
         request.build_time_venv.clone()
     } else {
         None
