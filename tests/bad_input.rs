@@ -1,0 +1,296 @@
+//! The bad-input table: one test per row, each asserting the message class, the documented exit code,
+//! one `py-launcher:` line with no panic, and nothing written outside the cache.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::*;
+use py_launcher::trailer;
+use serde_json::json;
+
+/// Every path under the sandbox except the cache and temp directories the launcher may write.
+fn snapshot(root: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            out.push(path.clone());
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                walk(&path, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, &mut out);
+    out.retain(|p| !p.starts_with(root.join("cache")) && !p.starts_with(root.join("tmp")));
+    out.sort();
+    out
+}
+
+/// Runs the app, expecting a failure with `code` and `needle`, and checks nothing else was written.
+fn expect_failure(app: &App, cmd: Cmd, code: i32, needle: &str) {
+    let before = snapshot(app.sandbox.root());
+    cmd.run().fails(code, needle);
+    assert_eq!(
+        snapshot(app.sandbox.root()),
+        before,
+        "files were written outside the cache"
+    );
+}
+
+/// A launcher with raw descriptor bytes and a hand-made trailer.
+fn with_raw_descriptor(app: &App, descriptor: &[u8]) {
+    let mut bytes = fs::read(launcher()).unwrap();
+    bytes.extend_from_slice(&trailer::encode(descriptor));
+    write_bin(app, &bytes);
+}
+
+fn write_bin(app: &App, bytes: &[u8]) {
+    let bin = app.bin();
+    fs::create_dir_all(bin.parent().unwrap()).unwrap();
+    fs::write(&bin, bytes).unwrap();
+    fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+}
+
+fn descriptor_with(change: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    let mut app = App::hello();
+    change(&mut app.descriptor);
+    serde_json::to_vec(&app.descriptor).unwrap()
+}
+
+#[test]
+fn truncated_trailer() {
+    let app = App::hello();
+    let mut bytes = fs::read(app.finalize()).unwrap();
+    bytes.truncate(bytes.len() - 5);
+    write_bin(&app, &bytes);
+    expect_failure(&app, app.command(), 64, "has no embedded descriptor");
+}
+
+#[test]
+fn wrong_magic() {
+    let app = App::hello();
+    let mut bytes = fs::read(app.finalize()).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    write_bin(&app, &bytes);
+    expect_failure(&app, app.command(), 64, "has no embedded descriptor");
+}
+
+#[test]
+fn length_pointing_past_the_file() {
+    let app = App::hello();
+    let mut bytes = fs::read(app.finalize()).unwrap();
+    let len_at = bytes.len() - 24;
+    bytes[len_at..len_at + 8].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
+    write_bin(&app, &bytes);
+    expect_failure(&app, app.command(), 65, "points past the start of the file");
+}
+
+#[test]
+fn descriptor_changed_after_finalizing() {
+    let app = App::hello();
+    let mut bytes = fs::read(app.finalize()).unwrap();
+    let at = bytes.len() - 30;
+    bytes[at] ^= 0x01;
+    write_bin(&app, &bytes);
+    expect_failure(&app, app.command(), 65, "checksum does not match");
+}
+
+#[test]
+fn invalid_json() {
+    let app = App::hello();
+    with_raw_descriptor(&app, b"{\"version\": 1, \"target\": ");
+    expect_failure(&app, app.command(), 65, "descriptor is not valid");
+}
+
+#[test]
+fn unknown_version() {
+    let app = App::hello();
+    with_raw_descriptor(&app, &descriptor_with(|d| d["version"] = json!(7)));
+    expect_failure(&app, app.command(), 65, "unsupported descriptor version 7");
+}
+
+#[test]
+fn missing_required_fields() {
+    let app = App::hello();
+    with_raw_descriptor(
+        &app,
+        &descriptor_with(|d| drop(d.as_object_mut().unwrap().remove("interpreter"))),
+    );
+    expect_failure(&app, app.command(), 65, "missing field `interpreter`");
+    with_raw_descriptor(
+        &app,
+        &descriptor_with(|d| drop(d.as_object_mut().unwrap().remove("main"))),
+    );
+    expect_failure(
+        &app,
+        app.command(),
+        65,
+        "neither `main` nor `main_module` is set",
+    );
+}
+
+#[test]
+fn both_main_and_main_module() {
+    let app = App::hello();
+    with_raw_descriptor(
+        &app,
+        &descriptor_with(|d| d["main_module"] = json!("greet")),
+    );
+    expect_failure(
+        &app,
+        app.command(),
+        65,
+        "both `main` and `main_module` are set",
+    );
+}
+
+#[test]
+fn dot_dot_and_absolute_runfiles_paths() {
+    let app = App::hello();
+    for (field, value) in [
+        ("main", json!("_main/../etc/passwd")),
+        ("main", json!("/etc/passwd")),
+        ("imports", json!(["_main/./lib"])),
+        ("venv", json!("a//b")),
+        ("build_config", json!("..")),
+        ("interpreter", json!("py/../../bin/python3")),
+    ] {
+        with_raw_descriptor(&app, &descriptor_with(|d| d[field] = value.clone()));
+        expect_failure(&app, app.command(), 65, "is not a runfiles path");
+    }
+}
+
+#[test]
+fn main_file_missing() {
+    let app = App::hello();
+    app.finalize();
+    fs::remove_file(app.runfiles().join("_main/pkg/main.py")).unwrap();
+    expect_failure(
+        &app,
+        app.command(),
+        66,
+        "no runfiles found holding \"_main/pkg/main.py\"",
+    );
+}
+
+#[test]
+fn manifest_with_conflicting_duplicate_keys() {
+    let app = App::hello();
+    app.finalize();
+    let manifest = app.make_manifest_only();
+    let mut text = fs::read_to_string(&manifest).unwrap();
+    text.push_str("_main/pkg/main.py /somewhere/else.py\n");
+    fs::write(&manifest, text).unwrap();
+    expect_failure(
+        &app,
+        app.command(),
+        66,
+        "listed twice with different targets",
+    );
+}
+
+#[test]
+fn manifest_with_malformed_lines() {
+    let app = App::hello();
+    app.finalize();
+    let manifest = app.make_manifest_only();
+    // A line with no target at all for the main file, between binary garbage.
+    let mut text = fs::read(&manifest).unwrap();
+    text = String::from_utf8(text)
+        .unwrap()
+        .replace(
+            &format!(
+                "_main/pkg/main.py {}",
+                app.sandbox.path("src/_main/pkg/main.py").display()
+            ),
+            "_main/pkg/main.py",
+        )
+        .into_bytes();
+    text.extend_from_slice(b"\xff\xfe garbage\n\n\n \\\n");
+    fs::write(&manifest, text).unwrap();
+    expect_failure(
+        &app,
+        app.command(),
+        66,
+        "is listed as an empty file in the manifest",
+    );
+}
+
+#[test]
+fn manifest_entry_escaping_the_root() {
+    let app = App::hello();
+    app.finalize();
+    let manifest = app.make_manifest_only();
+    let text = fs::read_to_string(&manifest).unwrap().replace(
+        app.sandbox
+            .path("src/_main/pkg/lib/greet/__init__.py")
+            .to_str()
+            .unwrap(),
+        "../../../../../etc/passwd",
+    );
+    fs::write(&manifest, text).unwrap();
+    let mut app2 = App::hello();
+    app2.set("interpreter", json!("_main/pkg/lib/greet/__init__.py"));
+    with_raw_descriptor(&app, &serde_json::to_vec(&app2.descriptor).unwrap());
+    expect_failure(&app, app.command(), 66, "links outside the runfiles root");
+}
+
+#[test]
+fn runfiles_dir_pointing_at_nothing_falls_back_then_fails_clearly() {
+    let app = App::hello();
+    app.finalize();
+    fs::rename(app.runfiles(), app.sandbox.path("gone")).unwrap();
+    expect_failure(
+        &app,
+        app.command().env("RUNFILES_DIR", "/nonexistent/x.runfiles"),
+        66,
+        "RUNFILES_DIR=\"/nonexistent/x.runfiles\" (missing)",
+    );
+}
+
+#[test]
+fn empty_and_huge_environment_values() {
+    let app = App::hello();
+    app.finalize();
+    // Empty values mean "unset" for the runfiles variables and the debug switch.
+    let run = app
+        .command()
+        .env("RUNFILES_DIR", "")
+        .env("RUNFILES_MANIFEST_FILE", "")
+        .env("PY_LAUNCHER_DEBUG", "")
+        .env("PY_LAUNCHER_INTERPRETER_ARGS", "")
+        .run()
+        .ok();
+    assert_eq!(run.report()["greeting"], "hello from greet");
+    assert_eq!(run.stderr(), "");
+    // A cache path too long for the file system: the launcher falls back to $TMPDIR.
+    let huge = format!("/{}", "a".repeat(100_000));
+    assert_eq!(
+        app.command()
+            .env("XDG_CACHE_HOME", &huge)
+            .run()
+            .ok()
+            .report()["greeting"],
+        "hello from greet"
+    );
+    // 100 KB of interpreter arguments (14,000 of them) are split and passed on intact.
+    let many = "-X dev ".repeat(14_000);
+    assert_eq!(
+        app.command()
+            .env("PY_LAUNCHER_INTERPRETER_ARGS", &many)
+            .run()
+            .ok()
+            .report()["greeting"],
+        "hello from greet"
+    );
+}
+
+#[test]
+fn no_descriptor_and_no_stub() {
+    let sandbox = Sandbox::new();
+    let run = sandbox.command(launcher()).run();
+    run.fails(64, "has no embedded descriptor and was given no stub file");
+}

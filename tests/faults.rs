@@ -1,0 +1,108 @@
+//! Faults: a launch killed with SIGKILL at each step of venv creation, then a clean launch; read-only
+//! runfiles. Needs the `fault-injection` feature (scripts/test enables it).
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+
+use common::*;
+
+const STEPS: [&str; 6] = [
+    "tempdir",
+    "bin",
+    "modules",
+    "site-packages",
+    "filled",
+    "renamed",
+];
+
+fn cache_entries(cache: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(cache.join("py-launcher"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_launch_killed_at_any_step_of_venv_creation_leaves_no_garbage() {
+    for step in STEPS {
+        let app = App::hello();
+        app.finalize();
+        let killed = app.command().env("PY_LAUNCHER_FAULT", step).run();
+        assert_eq!(
+            killed.output.status.signal(),
+            Some(libc::SIGKILL),
+            "step {step}: not killed\n{killed}"
+        );
+        let left = cache_entries(&app.sandbox.cache());
+        assert!(
+            left.iter()
+                .all(|n| n.starts_with(".tmp-") || n.starts_with("venv-")),
+            "step {step}: {left:?}"
+        );
+        assert!(
+            left.iter().filter(|n| n.starts_with("venv-")).count() <= 1,
+            "step {step}: {left:?}"
+        );
+
+        let run = app.command().run().ok();
+        assert_eq!(run.report()["greeting"], "hello from greet", "step {step}");
+        let left = cache_entries(&app.sandbox.cache());
+        assert_eq!(left.len(), 1, "step {step}: garbage left: {left:?}");
+        assert!(left[0].starts_with("venv-"), "step {step}: {left:?}");
+    }
+}
+
+#[test]
+fn read_only_runfiles_are_never_written() {
+    let mut app = App::hello();
+    app.add_build_time_venv();
+    app.finalize();
+    fn set_mode(dir: &Path, dirs: u32) {
+        for entry in fs::read_dir(dir).unwrap().flatten() {
+            if entry.file_type().unwrap().is_dir() {
+                set_mode(&entry.path(), dirs);
+            }
+        }
+        fs::set_permissions(dir, fs::Permissions::from_mode(dirs)).unwrap();
+    }
+    set_mode(&app.runfiles(), 0o555);
+    let listing = |dir: &Path| {
+        let mut out = Vec::new();
+        fn walk(dir: &Path, out: &mut Vec<(std::path::PathBuf, Option<std::time::SystemTime>)>) {
+            for entry in fs::read_dir(dir).unwrap().flatten() {
+                let meta = entry.metadata().unwrap();
+                out.push((entry.path(), meta.modified().ok()));
+                if meta.is_dir() {
+                    walk(&entry.path(), out);
+                }
+            }
+        }
+        walk(dir, &mut out);
+        out.sort();
+        out
+    };
+    let before = listing(&app.runfiles());
+    // Python itself would cache bytecode next to the sources; only the launcher is under test here.
+    let report = app
+        .command()
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .run()
+        .ok()
+        .report();
+    assert_eq!(report["greeting"], "hello from greet");
+    assert_eq!(
+        listing(&app.runfiles()),
+        before,
+        "the launcher or Python wrote into the runfiles"
+    );
+    set_mode(&app.runfiles(), 0o755);
+}
