@@ -1,0 +1,40 @@
+# Shared by scripts/test, scripts/demo and scripts/bench: install what the project needs, idempotently.
+# Sourced, not run. Nothing here is on the launcher's path: it only prepares a developer or CI machine.
+
+MUSL_TARGET=x86_64-unknown-linux-musl
+RELEASE_DIR=target/$MUSL_TARGET/release
+
+step() { printf '\n==> %s\n' "$*"; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# ensure_apt_packages PKG...: installs the Debian packages that are missing.
+ensure_apt_packages() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    step "installing ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+ensure_rust_tools() {
+  rustup target list --installed | grep -qx "$MUSL_TARGET" || rustup target add "$MUSL_TARGET"
+  command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
+}
+
+build_release_launcher() {
+  rustup target list --installed | grep -qx "$MUSL_TARGET" || rustup target add "$MUSL_TARGET"
+  cargo build --release --locked --target "$MUSL_TARGET" --bins
+}
+
+# check_static FILE: fails unless FILE is a statically linked ELF (no interpreter, no NEEDED libraries).
+check_static() {
+  if readelf -l "$1" | grep -q 'Requesting program interpreter' || readelf -d "$1" | grep -q NEEDED; then
+    echo "error: $1 is dynamically linked" >&2
+    return 1
+  fi
+}
