@@ -1,8 +1,9 @@
 """The ONLY file that names PyInfo, PyRuntimeInfo or the Python toolchain type.
 
-On Bazel 4 to 7 these are Bazel's built-in symbols. On Bazel 8+ they come from rules_python: Bazel 8's
-default autoloading (`--incompatible_autoload_externally`) still serves the names used below when the module
-depends on rules_python (see MODULE.bazel); on Bazel 9, replace the two assignments below with
+On Bazel 4 to 7 these are Bazel's built-in symbols (run here: Bazel 4.2.3 only). On Bazel 8, Bazel's
+autoloading (`--incompatible_autoload_externally`) is expected to serve the names used below from rules_python,
+which MODULE.bazel depends on for that reason (written for, not verified). If it does not, and on Bazel 9,
+replace the two assignments below with
 
     load("@rules_python//python:py_info.bzl", "PyInfo")
     load("@rules_python//python:py_runtime_info.bzl", "PyRuntimeInfo")
