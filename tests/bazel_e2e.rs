@@ -12,7 +12,11 @@
 //!   `tests/bazel/offline`; `output_base/`: Bazel's output base, shared by all tests; `cache/`: the
 //!   `XDG_CACHE_HOME` the launched programs use.
 //!
-//! Tests are `#[ignore]`d (they need Bazel and take minutes cold); `scripts/test-bazel` runs them. Each test
+//! Overrides: `PY_LAUNCHER_E2E_WHEEL` (a local bazel_runfiles wheel: no network needed),
+//! `PY_LAUNCHER_E2E_LAUNCHER` / `PY_LAUNCHER_E2E_FINALIZE` (other launcher executables).
+//!
+//! Tests are `#[ignore]`d (they need Bazel; about 30 s cold, 10 s warm); `scripts/test` and
+//! `scripts/test-bazel` run them with `--run-ignored all`. Each test
 //! holds an exclusive lock on `bazel-e2e/lock` for its whole duration, so the cases run one at a time even
 //! under nextest (one process per test): they share one Bazel server and some cases build with flags that
 //! would change outputs another case is reading.
@@ -63,6 +67,7 @@ fn bazel() -> Bazel {
     fs::create_dir_all(&root).unwrap();
     let lock = fs::OpenOptions::new()
         .create(true)
+        .truncate(false)
         .write(true)
         .open(root.join("lock"))
         .unwrap();
@@ -163,14 +168,22 @@ fn write_launcher_repo(dir: &Path) {
         b"exports_files([\"py-launcher\", \"py-launcher-finalize\"], visibility = [\"//visibility:public\"])\n",
         false,
     );
-    for (name, built) in [
-        ("py-launcher", env!("CARGO_BIN_EXE_py-launcher")),
+    // The executables cargo built for this test run, unless PY_LAUNCHER_E2E_LAUNCHER /
+    // PY_LAUNCHER_E2E_FINALIZE name others (e.g. the static release launcher scripts/test builds).
+    for (name, var, built) in [
+        (
+            "py-launcher",
+            "PY_LAUNCHER_E2E_LAUNCHER",
+            env!("CARGO_BIN_EXE_py-launcher"),
+        ),
         (
             "py-launcher-finalize",
+            "PY_LAUNCHER_E2E_FINALIZE",
             env!("CARGO_BIN_EXE_py-launcher-finalize"),
         ),
     ] {
-        let bytes = fs::read(built).unwrap_or_else(|e| panic!("read {built}: {e}"));
+        let path = std::env::var_os(var).map_or_else(|| PathBuf::from(built), PathBuf::from);
+        let bytes = fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
         write_if_changed(&dir.join(name), &bytes, true);
     }
 }
