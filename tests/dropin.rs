@@ -805,3 +805,70 @@ fn a_broken_stub_is_a_descriptor_error_naming_the_stub() {
     let shown = String::from_utf8_lossy(path.as_os_str().as_bytes()).into_owned();
     assert!(err.contains(&shown), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------------------
+// How the stub is started
+
+#[test]
+fn a_relative_stub_path_and_a_symlink_to_the_stub_find_the_runfiles() {
+    let mut tree = rules_python_tree(PYTHON);
+    tree.finish(&RulesPython::default().expand(), Mode::Directory);
+    let link = tree.base.join("app link");
+    symlink("bazel-bin/pkg/app", &link).unwrap();
+    let path = format!(
+        "{}:/usr/bin:/bin",
+        launcher().parent().unwrap().to_str().unwrap()
+    );
+    for program in ["bazel-bin/pkg/app", "./app link"] {
+        let out = spawn(
+            Command::new(program)
+                .current_dir(&tree.base)
+                .env_clear()
+                .env("PATH", &path)
+                .env("XDG_CACHE_HOME", &tree.cache),
+        );
+        let r = report(&out, 0);
+        assert_eq!(
+            r["env"]["RUNFILES_DIR"],
+            tree.runfiles().to_str().unwrap(),
+            "{program}"
+        );
+        assert_eq!(r["site_init"], true);
+    }
+}
+
+#[test]
+fn json_debug_mode_prints_the_plan_with_the_stub_facts() {
+    let mut tree = rules_python_tree(PYTHON);
+    tree.finish(&RulesPython::default().expand(), Mode::Directory);
+    let out = tree.run(&["x"], &[("PY_LAUNCHER_DEBUG", "json")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["stub"], tree.stub_path().to_str().unwrap());
+    assert_eq!(plan["venv"]["kind"], "build-time");
+    let argv = strs(&plan["argv"]);
+    assert!(argv[argv.len() - 2].ends_with(STAGE2_PATH), "{argv:?}");
+    let decisions = strs(&plan["decisions"]);
+    assert!(
+        decisions
+            .iter()
+            .any(|d| d == &format!("stub fact: stage2_bootstrap = \"{STAGE2_PATH}\"")),
+        "{decisions:?}"
+    );
+}
+
+#[test]
+fn a_stub_naming_the_launcher_as_its_interpreter_is_refused() {
+    // The launcher as the interpreter would start itself forever.
+    let mut tree = bazel_native_tree();
+    let launcher_path = launcher();
+    let stub = bazel_native_stub(
+        Shebang::Env,
+        &[("python_binary", launcher_path.to_str().unwrap())],
+    );
+    tree.finish(&stub, Mode::Directory);
+    let out = tree.run(&[], &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(67), "{err}");
+    assert!(err.contains("is py-launcher itself"), "{err}");
+}
