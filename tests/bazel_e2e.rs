@@ -893,6 +893,15 @@ fn binary_runs_binary_from_data() {
         );
     }
     assert_eq!(groups["executable"], set(&["e2e/cases/outer"]));
+    assert!(groups["third_party_files"].contains("pypi_bazel_runfiles/runfiles/runfiles.py"));
+    assert!(
+        groups["app_files"].contains("e2e/cases/data.txt"),
+        "inner's data"
+    );
+    assert_eq!(
+        union_of(&groups),
+        manifest_keys(&b.bin.join("cases/outer.runfiles_manifest"))
+    );
 }
 
 #[test]
@@ -1085,7 +1094,23 @@ fn third_party_library_and_output_groups() {
 }
 
 /// All files of the five PyLauncherInfo output groups.
+/// Also checks that no file is in two groups (the executable group repeats bootstrap's executable).
 fn union_of(groups: &std::collections::BTreeMap<String, BTreeSet<String>>) -> BTreeSet<String> {
+    let layers = [
+        "bootstrap_files",
+        "interpreter_files",
+        "third_party_files",
+        "app_files",
+    ];
+    let mut seen = BTreeSet::new();
+    for (name, files) in groups.iter().filter(|(n, _)| layers.contains(&n.as_str())) {
+        for file in files {
+            assert!(
+                seen.insert(file.clone()),
+                "{file} is in {name} and another group"
+            );
+        }
+    }
     groups
         .iter()
         .filter(|(name, _)| GROUPS.contains(&name.as_str()))

@@ -47,6 +47,18 @@ def _targets(attr_value):
         return attr_value
     return []
 
+def _data_files(data_targets):
+    """The files a `data` list names directly, minus launcher binaries' (those are in their bootstrap_files).
+
+    The same list ctx.files.data is (Bazel expands that one for every rule anyway), just without the
+    executables of launcher binaries, so that no file lands in two groups.
+    """
+    files = []
+    for target in data_targets:
+        if PyLauncherInfo not in target:
+            files.extend(target[DefaultInfo].files.to_list())
+    return files
+
 def _children_info(ctx_rule_attr):
     infos = []
     for name in ("deps", "data"):
@@ -77,7 +89,7 @@ def _files_aspect_impl(target, ctx):
         # A Python library: its runfiles are its srcs, its data files and its deps'/data's runfiles, so the
         # direct files are split one by one (a short list) and the rest comes from the children.
         direct = list(getattr(ctx.rule.files, "srcs", []))
-        direct.extend(getattr(ctx.rule.files, "data", []))
+        direct.extend(_data_files(_targets(getattr(ctx.rule.attr, "data", None))))
         app, third_party = _split(direct)
         return [_files_info(app, third_party, _children_info(ctx.rule.attr))]
 
@@ -329,7 +341,7 @@ def _impl(ctx):
         bootstrap.extend([build_info.stable, build_info.volatile])
 
     # Split of the binary's own srcs and data files; the deps' and data targets' come from the aspect.
-    own_app, own_third_party = _split(ctx.files.srcs + ctx.files.data)
+    own_app, own_third_party = _split(ctx.files.srcs + _data_files(ctx.attr.data))
     children = [d[_FilesInfo] for d in deps + ctx.attr.data if _FilesInfo in d]
     split = _files_info(
         own_app,
