@@ -71,8 +71,8 @@ def _files_info(app, third_party, children, bootstrap = None, interpreter = None
     return _FilesInfo(
         app = depset(app, transitive = [c.app for c in children]),
         third_party = depset(third_party, transitive = [c.third_party for c in children]),
-        bootstrap = depset(transitive = ([bootstrap] if bootstrap else []) + [c.bootstrap for c in children]),
-        interpreter = depset(transitive = ([interpreter] if interpreter else []) + [c.interpreter for c in children]),
+        bootstrap = depset(transitive = ([bootstrap] if bootstrap != None else []) + [c.bootstrap for c in children]),
+        interpreter = depset(transitive = ([interpreter] if interpreter != None else []) + [c.interpreter for c in children]),
     )
 
 def _files_aspect_impl(target, ctx):
