@@ -100,11 +100,13 @@ fn discovery(env: &Environment, invoked: Option<PathBuf>, real: Option<PathBuf>)
 }
 
 /// Joins a relative path to the cwd without resolving symlinks (the runfiles tree is made of them).
+/// `.` segments go (always safe); `..` stays, since only the file system knows what it means.
 fn absolute(path: &Path, cwd: Option<&Path>) -> PathBuf {
-    match cwd {
+    let joined = match cwd {
         Some(cwd) if path.is_relative() => cwd.join(path),
         _ => path.to_path_buf(),
-    }
+    };
+    joined.components().collect()
 }
 
 fn exec_error(program: &Path, interpreter: &Path, err: &std::io::Error) -> Error {

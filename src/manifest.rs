@@ -108,24 +108,47 @@ impl Manifest {
 
     /// Exact match where there is one, else the longest `/`-bounded prefix match.
     ///
-    /// Bazel writes manifests sorted by link, so once a sorted file passes the largest key nothing
-    /// later can match and the scan stops. An unsorted (hand-written) file is read to its end. Either
-    /// way, a key listed twice with different targets is an error: runfiles libraries disagree on which
-    /// line wins, so the launcher and the program could end up using different files.
+    /// Bazel writes manifests sorted by link, so once a file that has been sorted so far passes the
+    /// largest key, nothing later can match and the scan stops. A hand-written file may be unsorted in a
+    /// way not yet seen at that point, so when the early stop leaves any key without an exact answer the
+    /// whole file is read again. A key listed twice with different targets is an error: runfiles libraries
+    /// disagree on which line wins, so the launcher and the program could end up using different files
+    /// (in a sorted file duplicates are adjacent, so the early stop never hides one).
     fn scan(&self, keys: &[&str]) -> Result<Vec<Option<Entry>>, LookupError> {
+        let (found, stopped_early) = self.scan_lines(keys, true)?;
+        if stopped_early && found.iter().any(|f| !matches!(f, Some((true, _)))) {
+            return Ok(self
+                .scan_lines(keys, false)?
+                .0
+                .into_iter()
+                .map(|f| f.map(|(_, e)| e))
+                .collect());
+        }
+        Ok(found.into_iter().map(|f| f.map(|(_, e)| e)).collect())
+    }
+
+    /// One pass. Each answer says whether it was an exact match; the flag says whether it stopped early.
+    #[allow(clippy::type_complexity)]
+    fn scan_lines(
+        &self,
+        keys: &[&str],
+        may_stop: bool,
+    ) -> Result<(Vec<Option<(bool, Entry)>>, bool), LookupError> {
         let mut exact: Vec<Option<Entry>> = vec![None; keys.len()];
         let mut prefix: Vec<Option<(usize, Entry)>> = vec![None; keys.len()];
         let Some(largest) = keys.iter().map(|k| k.as_bytes()).max() else {
-            return Ok(exact);
+            return Ok((Vec::new(), false));
         };
         let mut previous: Vec<u8> = Vec::new();
-        let mut sorted = true;
+        let mut sorted = may_stop;
+        let mut stopped_early = false;
         for line in self.lines() {
             let link = &line.link[..];
             if sorted {
                 if link < &previous[..] {
                     sorted = false;
                 } else if link > largest {
+                    stopped_early = true;
                     break;
                 }
                 previous.clear();
@@ -155,11 +178,12 @@ impl Manifest {
                 }
             }
         }
-        Ok(exact
+        let answers = exact
             .into_iter()
             .zip(prefix)
-            .map(|(exact, prefix)| exact.or(prefix.map(|(_, entry)| entry)))
-            .collect())
+            .map(|(exact, prefix)| exact.map(|e| (true, e)).or(prefix.map(|(_, e)| (false, e))))
+            .collect();
+        Ok((answers, stopped_early))
     }
 
     fn follow_relative(&self, key: &str, mut entry: Entry) -> Result<Option<Entry>, LookupError> {
@@ -380,6 +404,15 @@ mod tests {
         );
         let same = manifest("a /same\na /same\n");
         assert_eq!(same.lookup("a"), Ok(Some(Entry::Path("/same".into()))));
+    }
+
+    #[test]
+    fn an_unsorted_manifest_whose_first_line_sorts_late_is_still_read() {
+        let m = manifest("zz /z\nb /b\n");
+        assert_eq!(m.lookup("b"), Ok(Some(Entry::Path("/b".into()))));
+        // A tree-artifact prefix seen before the stop must not hide an exact line after it.
+        let m = manifest("a /tree\nzz /z\na/x /exact\n");
+        assert_eq!(m.lookup("a/x"), Ok(Some(Entry::Path("/exact".into()))));
     }
 
     #[test]
