@@ -169,9 +169,7 @@ impl Manifest {
                     }
                 } else if key.len() > link.len() && key.starts_with(link) && key[link.len()] == b'/'
                 {
-                    let longer = prefix[i]
-                        .as_ref()
-                        .map_or(true, |(len, _)| link.len() > *len);
+                    let longer = prefix[i].as_ref().is_none_or(|(len, _)| link.len() > *len);
                     if longer && !line.target.is_empty() {
                         prefix[i] = Some((link.len(), entry_of(&line.target, &key[link.len()..])));
                     }

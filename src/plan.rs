@@ -244,57 +244,126 @@ impl Plan {
 
     /// The plan as one JSON document (`PY_LAUNCHER_DEBUG=json`). Non-UTF-8 bytes are replaced by U+FFFD.
     pub fn to_json(&self, cwd: Option<&Path>, decisions: Vec<String>) -> String {
-        let lossy = |s: &OsStr| s.to_string_lossy().into_owned();
         let stamp = |name: &str| match self.runfiles_mode {
             Mode::Directory => {
-                let path = self.runfiles_root.join("bazel_build_info").join(name);
-                path.is_file().then(|| lossy(path.as_os_str()))
+                Some(self.runfiles_root.join("bazel_build_info").join(name)).filter(|p| p.is_file())
             }
             Mode::Manifest => None,
         };
-        let report = serde_json::json!({
-            "version": 1,
-            "target": self.target,
-            "stub": self.stub.as_deref().map(|p| lossy(p.as_os_str())),
-            "runfiles": {
-                "mode": self.runfiles_mode,
-                "root": lossy(self.runfiles_root.as_os_str()),
-                "manifest": self.manifest.as_deref().map(|p| lossy(p.as_os_str())),
+        let report = Report {
+            version: 1,
+            target: &self.target,
+            stub: self.stub.as_deref().map(Lossy::path),
+            runfiles: RunfilesReport {
+                mode: self.runfiles_mode,
+                root: Lossy::path(&self.runfiles_root),
+                manifest: self.manifest.as_deref().map(Lossy::path),
             },
-            "interpreter": {
-                "configured": self.configured_interpreter,
-                "form": match self.interpreter.form {
+            interpreter: InterpreterReport {
+                configured: &self.configured_interpreter,
+                form: match self.interpreter.form {
                     InterpreterForm::Absolute => "absolute",
                     InterpreterForm::Runfiles => "runfiles",
                     InterpreterForm::PathSearch => "path-search",
                 },
-                "path": lossy(self.interpreter.path.as_os_str()),
-                "kind": self.interpreter.kind,
-                "version": self.interpreter.version.map(|(a, b)| format!("{a}.{b}")),
+                path: Lossy::path(&self.interpreter.path),
+                kind: self.interpreter.kind,
+                version: self.interpreter.version.map(|(a, b)| format!("{a}.{b}")),
             },
-            "venv": {
-                "kind": self.venv.kind,
-                "dir": lossy(self.venv.dir.as_os_str()),
-                "python": lossy(self.venv.python.as_os_str()),
-                "site_packages": lossy(self.venv.site_packages.as_os_str()),
-                "created": self.venv.created,
-                "reason": self.venv.reason,
+            venv: VenvReport {
+                kind: self.venv.kind,
+                dir: Lossy::path(&self.venv.dir),
+                python: Lossy::path(&self.venv.python),
+                site_packages: Lossy::path(&self.venv.site_packages),
+                created: self.venv.created,
+                reason: &self.venv.reason,
             },
-            "executable": lossy(self.executable.as_os_str()),
-            "argv": self.argv.iter().map(|a| lossy(a)).collect::<Vec<_>>(),
-            "cwd": cwd.map(|c| lossy(c.as_os_str())),
-            "env": {
-                "set": EnvMap(&self.env_set),
-                "unset": self.env_unset.iter().map(|k| lossy(k)).collect::<Vec<_>>(),
+            executable: Lossy::path(&self.executable),
+            argv: self.argv.iter().map(|a| Lossy(a)).collect(),
+            cwd: cwd.map(Lossy::path),
+            env: EnvReport {
+                set: EnvMap(&self.env_set),
+                unset: self.env_unset.iter().map(|k| Lossy(k)).collect(),
             },
-            "build_info": {
-                "build_config": self.build_config.as_deref().map(|p| lossy(p.as_os_str())),
-                "stable_status": stamp("stable.txt"),
-                "volatile_status": stamp("volatile.txt"),
+            build_info: BuildInfoReport {
+                build_config: self.build_config.as_deref().map(Lossy::path),
+                stable_status: stamp("stable.txt").map(|p| p.to_string_lossy().into_owned()),
+                volatile_status: stamp("volatile.txt").map(|p| p.to_string_lossy().into_owned()),
             },
-            "decisions": decisions,
-        });
-        report.to_string()
+            decisions,
+        };
+        // Plain strings, booleans and maps: serialising them cannot fail.
+        serde_json::to_string(&report).unwrap_or_default()
+    }
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    version: u32,
+    target: &'a str,
+    stub: Option<Lossy<'a>>,
+    runfiles: RunfilesReport<'a>,
+    interpreter: InterpreterReport<'a>,
+    venv: VenvReport<'a>,
+    executable: Lossy<'a>,
+    argv: Vec<Lossy<'a>>,
+    cwd: Option<Lossy<'a>>,
+    env: EnvReport<'a>,
+    build_info: BuildInfoReport<'a>,
+    decisions: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct RunfilesReport<'a> {
+    mode: Mode,
+    root: Lossy<'a>,
+    manifest: Option<Lossy<'a>>,
+}
+
+#[derive(Serialize)]
+struct InterpreterReport<'a> {
+    configured: &'a str,
+    form: &'static str,
+    path: Lossy<'a>,
+    kind: crate::interpreter::Kind,
+    version: Option<String>,
+}
+
+#[derive(Serialize)]
+struct VenvReport<'a> {
+    kind: VenvKind,
+    dir: Lossy<'a>,
+    python: Lossy<'a>,
+    site_packages: Lossy<'a>,
+    created: bool,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct EnvReport<'a> {
+    set: EnvMap<'a>,
+    unset: Vec<Lossy<'a>>,
+}
+
+#[derive(Serialize)]
+struct BuildInfoReport<'a> {
+    build_config: Option<Lossy<'a>>,
+    stable_status: Option<String>,
+    volatile_status: Option<String>,
+}
+
+/// An OS string shown as JSON text, non-UTF-8 bytes replaced by U+FFFD.
+struct Lossy<'a>(&'a OsStr);
+
+impl<'a> Lossy<'a> {
+    fn path(path: &'a Path) -> Lossy<'a> {
+        Lossy(path.as_os_str())
+    }
+}
+
+impl Serialize for Lossy<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0.to_string_lossy())
     }
 }
 

@@ -256,7 +256,7 @@ impl Facts {
             }
             let block = line
                 .find("<<")
-                .filter(|at| line.find('=').map_or(true, |eq| *at < eq));
+                .filter(|at| line.find('=').is_none_or(|eq| *at < eq));
             let (key, value) = match block {
                 Some(at) => {
                     let delimiter = &line[at + 2..];
