@@ -1082,7 +1082,7 @@ fn third_party_library_and_output_groups() {
     assert!(
         groups
             .get("interpreter_files")
-            .map_or(true, |g| g.is_empty()),
+            .is_none_or(|g| g.is_empty()),
         "platform runtime: no interpreter files"
     );
 
