@@ -1080,9 +1080,7 @@ fn third_party_library_and_output_groups() {
         ])
     );
     assert!(
-        groups
-            .get("interpreter_files")
-            .is_none_or(|g| g.is_empty()),
+        groups.get("interpreter_files").is_none_or(|g| g.is_empty()),
         "platform runtime: no interpreter files"
     );
 
