@@ -33,7 +33,29 @@ pub enum LookupError {
 }
 
 pub struct Manifest {
-    data: Vec<u8>,
+    data: Data,
+}
+
+/// The manifest's bytes: mapped from the file (a launch touches only the pages a binary search reads),
+/// or owned (tests, fuzzing, empty files, systems without `mmap`).
+enum Data {
+    Owned(Vec<u8>),
+    #[cfg(unix)]
+    Mapped(Mapping),
+}
+
+#[cfg(unix)]
+struct Mapping {
+    ptr: *mut libc::c_void,
+    len: usize,
+}
+
+#[cfg(unix)]
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: ptr/len are exactly what mmap returned; nothing borrows the mapping past `Manifest`.
+        unsafe { libc::munmap(self.ptr, self.len) };
+    }
 }
 
 /// One parsed line. Borrowed unless it had to be unescaped.
@@ -44,24 +66,69 @@ pub struct Line<'a> {
 }
 
 const MAX_LINK_HOPS: usize = 32;
+/// Longer than any real runfiles path; a relative target that keeps growing a key stops here.
+const MAX_KEY_LEN: usize = 64 * 1024;
 
 impl Manifest {
     pub fn new(data: Vec<u8>) -> Manifest {
-        Manifest { data }
+        Manifest {
+            data: Data::Owned(data),
+        }
+    }
+
+    /// Maps the file read-only (reads it where mapping is not possible).
+    pub fn open(path: &std::path::Path) -> std::io::Result<Manifest> {
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsRawFd;
+            let file = std::fs::File::open(path)?;
+            let len = usize::try_from(file.metadata()?.len())
+                .map_err(|_| std::io::ErrorKind::FileTooLarge)?;
+            if len > 0 {
+                // SAFETY: a private read-only mapping of a file we opened; the kernel validates the arguments.
+                let ptr = unsafe {
+                    libc::mmap(
+                        std::ptr::null_mut(),
+                        len,
+                        libc::PROT_READ,
+                        libc::MAP_PRIVATE,
+                        file.as_raw_fd(),
+                        0,
+                    )
+                };
+                if ptr != libc::MAP_FAILED {
+                    return Ok(Manifest {
+                        data: Data::Mapped(Mapping { ptr, len }),
+                    });
+                }
+            }
+        }
+        std::fs::read(path).map(Manifest::new)
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match &self.data {
+            Data::Owned(bytes) => bytes,
+            // SAFETY: the mapping is PROT_READ, `len` bytes long and lives as long as `self`. A file
+            // truncated by someone else while mapped would raise SIGBUS; Bazel never rewrites a manifest
+            // in place (it writes a new file and renames it).
+            #[cfg(unix)]
+            Data::Mapped(m) => unsafe { std::slice::from_raw_parts(m.ptr as *const u8, m.len) },
+        }
     }
 
     pub fn lines(&self) -> impl Iterator<Item = Line<'_>> {
-        split_lines(&self.data).map(parse_line)
+        split_lines(self.bytes()).map(parse_line)
     }
 
     /// Resolves every key in one pass over the file (plus one more pass per relative-target hop).
     pub fn lookup_all(&self, keys: &[&str]) -> Vec<Result<Option<Entry>, LookupError>> {
         match self.scan(keys) {
-            Ok(found) => found
+            Ok(hits) => hits
                 .into_iter()
                 .zip(keys)
-                .map(|(found, key)| match found {
-                    Some(entry) => self.follow_relative(key, entry),
+                .map(|(hit, key)| match hit {
+                    Some(hit) => self.resolve(key, hit),
                     None => Ok(None),
                 })
                 .collect(),
@@ -96,7 +163,12 @@ impl Manifest {
                 let Some(rest) = rest else { continue };
                 let target = &line.target[..];
                 if let Some(real) = target.strip_suffix(rest) {
-                    let real = bytes_to_path(real);
+                    // `_main/x.py /x.py`: the real directory is the file system root.
+                    let real = if real.is_empty() {
+                        PathBuf::from("/")
+                    } else {
+                        bytes_to_path(real)
+                    };
                     if !found[i].contains(&real) {
                         found[i].push(real);
                     }
@@ -112,32 +184,92 @@ impl Manifest {
     /// largest key, nothing later can match and the scan stops. A hand-written file may be unsorted in a
     /// way not yet seen at that point, so when the early stop leaves any key without an exact answer the
     /// whole file is read again. A key listed twice with different targets is an error: runfiles libraries
-    /// disagree on which line wins, so the launcher and the program could end up using different files
-    /// (in a sorted file duplicates are adjacent, so the early stop never hides one).
-    fn scan(&self, keys: &[&str]) -> Result<Vec<Option<Entry>>, LookupError> {
-        let (found, stopped_early) = self.scan_lines(keys, true)?;
-        if stopped_early && found.iter().any(|f| !matches!(f, Some((true, _)))) {
-            return Ok(self
-                .scan_lines(keys, false)?
-                .0
-                .into_iter()
-                .map(|f| f.map(|(_, e)| e))
-                .collect());
+    /// disagree on which line wins, so the launcher and the program could end up using different files.
+    /// In a sorted file duplicates are adjacent, so the early stop never hides one; in an unsorted file
+    /// whose keys were all found before the stop, a later duplicate is not read.
+    fn scan(&self, keys: &[&str]) -> Result<Vec<Option<Hit>>, LookupError> {
+        let mut hits: Vec<Option<Hit>> = Vec::with_capacity(keys.len());
+        for key in keys {
+            hits.push(self.binary_search(key.as_bytes())?);
         }
-        Ok(found.into_iter().map(|f| f.map(|(_, e)| e)).collect())
+        if hits.iter().all(Option::is_some) {
+            return Ok(hits);
+        }
+        let (hits, stopped_early) = self.scan_lines(keys, true)?;
+        if stopped_early && hits.iter().any(|h| !h.as_ref().is_some_and(|h| h.exact)) {
+            return Ok(self.scan_lines(keys, false)?.0);
+        }
+        Ok(hits)
     }
 
-    /// One pass. Each answer says whether it was an exact match; the flag says whether it stopped early.
-    #[allow(clippy::type_complexity)]
+    /// An exact line for `key`, found by bisecting the file as if it were sorted (Bazel's manifests
+    /// are). Only a line whose link equals the key counts, so an unsorted file can make this miss but
+    /// never lie; a miss falls back to [`Manifest::scan_lines`]. Lines next to the hit with the same link
+    /// are checked for conflicting targets, since a sorted file keeps duplicates together.
+    fn binary_search(&self, key: &[u8]) -> Result<Option<Hit>, LookupError> {
+        let data = self.bytes();
+        let line_at = |start: usize| {
+            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+            let raw = &data[start..end];
+            (parse_line(raw.strip_suffix(b"\r").unwrap_or(raw)), end)
+        };
+        let (mut lo, mut hi) = (0usize, data.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let start = memchr::memrchr(b'\n', &data[lo..mid]).map_or(lo, |i| lo + i + 1);
+            let (line, end) = line_at(start);
+            match line.link[..].cmp(key) {
+                std::cmp::Ordering::Less => lo = end + 1,
+                std::cmp::Ordering::Greater => hi = start,
+                std::cmp::Ordering::Equal => {
+                    let conflict =
+                        |other: &Line| other.link[..] == *key && other.target != line.target;
+                    let (mut before, mut after) = (start, end);
+                    while before > 0 {
+                        let prev = memchr::memrchr(b'\n', &data[..before - 1]).map_or(0, |i| i + 1);
+                        let (other, _) = line_at(prev);
+                        if other.link[..] != *key {
+                            break;
+                        }
+                        if conflict(&other) {
+                            return Err(LookupError::Conflict {
+                                key: String::from_utf8_lossy(key).into_owned(),
+                            });
+                        }
+                        before = prev;
+                    }
+                    while after < data.len() {
+                        let (other, next_end) = line_at(after + 1);
+                        if other.link[..] != *key {
+                            break;
+                        }
+                        if conflict(&other) {
+                            return Err(LookupError::Conflict {
+                                key: String::from_utf8_lossy(key).into_owned(),
+                            });
+                        }
+                        after = next_end;
+                    }
+                    return Ok(Some(Hit {
+                        exact: true,
+                        link_len: key.len(),
+                        target: line.target.to_vec(),
+                    }));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// One pass; returns the hits and whether the pass stopped early.
     fn scan_lines(
         &self,
         keys: &[&str],
         may_stop: bool,
-    ) -> Result<(Vec<Option<(bool, Entry)>>, bool), LookupError> {
-        let mut exact: Vec<Option<Entry>> = vec![None; keys.len()];
-        let mut prefix: Vec<Option<(usize, Entry)>> = vec![None; keys.len()];
+    ) -> Result<(Vec<Option<Hit>>, bool), LookupError> {
+        let mut hits: Vec<Option<Hit>> = vec![None; keys.len()];
         let Some(largest) = keys.iter().map(|k| k.as_bytes()).max() else {
-            return Ok((Vec::new(), false));
+            return Ok((hits, false));
         };
         let mut previous: Vec<u8> = Vec::new();
         let mut sorted = may_stop;
@@ -157,58 +289,82 @@ impl Manifest {
             for (i, key) in keys.iter().enumerate() {
                 let key = key.as_bytes();
                 if link == key {
-                    let entry = entry_of(&line.target, b"");
-                    match &exact[i] {
-                        None => exact[i] = Some(entry),
-                        Some(first) if *first == entry => {}
-                        Some(_) => {
+                    match &hits[i] {
+                        Some(hit) if hit.exact && hit.target != line.target[..] => {
                             return Err(LookupError::Conflict {
                                 key: String::from_utf8_lossy(key).into_owned(),
+                            });
+                        }
+                        Some(hit) if hit.exact => {}
+                        _ => {
+                            hits[i] = Some(Hit {
+                                exact: true,
+                                link_len: key.len(),
+                                target: line.target.to_vec(),
                             })
                         }
                     }
-                } else if key.len() > link.len() && key.starts_with(link) && key[link.len()] == b'/'
+                } else if key.len() > link.len()
+                    && key.starts_with(link)
+                    && key[link.len()] == b'/'
+                    && !line.target.is_empty()
                 {
-                    let longer = prefix[i].as_ref().is_none_or(|(len, _)| link.len() > *len);
-                    if longer && !line.target.is_empty() {
-                        prefix[i] = Some((link.len(), entry_of(&line.target, &key[link.len()..])));
+                    if hits[i]
+                        .as_ref()
+                        .is_none_or(|hit| !hit.exact && link.len() > hit.link_len)
+                    {
+                        hits[i] = Some(Hit {
+                            exact: false,
+                            link_len: link.len(),
+                            target: line.target.to_vec(),
+                        });
                     }
                 }
             }
         }
-        let answers = exact
-            .into_iter()
-            .zip(prefix)
-            .map(|(exact, prefix)| exact.map(|e| (true, e)).or(prefix.map(|(_, e)| (false, e))))
-            .collect();
-        Ok((answers, stopped_early))
+        Ok((hits, stopped_early))
     }
 
-    fn follow_relative(&self, key: &str, mut entry: Entry) -> Result<Option<Entry>, LookupError> {
-        let mut link = key.to_owned();
+    /// Turns a hit into an entry. A relative target is resolved like a relative symlink against the
+    /// directory of the line that matched (for a tree-artifact prefix, the prefix's directory, not the
+    /// key's), the rest of the key is appended, and the result is looked up again: at most
+    /// [`MAX_LINK_HOPS`] times, never above the root, never growing without bound.
+    fn resolve(&self, key: &str, mut hit: Hit) -> Result<Option<Entry>, LookupError> {
+        let escapes = || LookupError::Escapes {
+            key: key.to_owned(),
+        };
+        let mut current = key.to_owned();
         for _ in 0..MAX_LINK_HOPS {
-            let Entry::Path(path) = &entry else {
-                return Ok(Some(entry));
-            };
-            if path.is_absolute() {
-                return Ok(Some(entry));
+            let (link, rest) = current.split_at(hit.link_len.min(current.len()));
+            if hit.target.is_empty() {
+                return Ok(Some(Entry::Empty));
+            }
+            if hit.target.starts_with(b"/") {
+                return Ok(Some(entry_of(&hit.target, rest.as_bytes())));
             }
             let base = link.rsplit_once('/').map_or("", |(dir, _)| dir);
-            let Some(next) = join_runfiles(base, &path.to_string_lossy()) else {
-                return Err(LookupError::Escapes {
-                    key: key.to_owned(),
-                });
-            };
+            let mut next =
+                join_runfiles(base, &String::from_utf8_lossy(&hit.target)).ok_or_else(escapes)?;
+            next.push_str(rest);
+            if next.len() > MAX_KEY_LEN {
+                return Err(escapes());
+            }
             match self.scan(&[next.as_str()])?.pop().flatten() {
-                Some(found) => entry = found,
+                Some(found) => hit = found,
                 None => return Ok(None),
             }
-            link = next;
+            current = next;
         }
-        Err(LookupError::Escapes {
-            key: key.to_owned(),
-        })
+        Err(escapes())
     }
+}
+
+/// A manifest line that answers a key: its target, and how much of the key its link covers.
+#[derive(Debug, Clone)]
+struct Hit {
+    exact: bool,
+    link_len: usize,
+    target: Vec<u8>,
 }
 
 fn entry_of(target: &[u8], rest: &[u8]) -> Entry {
@@ -382,6 +538,22 @@ mod tests {
     }
 
     #[test]
+    fn bisection_finds_every_line_of_a_large_sorted_manifest() {
+        let text: String = (0..5000)
+            .map(|i| format!("_main/f{i:05}.py /src/f{i:05}.py\n"))
+            .collect();
+        let m = manifest(&text);
+        for i in [0, 1, 2499, 4998, 4999] {
+            assert_eq!(
+                m.lookup(&format!("_main/f{i:05}.py")),
+                Ok(Some(Entry::Path(format!("/src/f{i:05}.py").into())))
+            );
+        }
+        assert_eq!(m.lookup("_main/f99999.py"), Ok(None));
+        assert_eq!(m.lookup("_main"), Ok(None));
+    }
+
+    #[test]
     fn crlf_and_missing_final_newline_are_tolerated() {
         let m = manifest("a /x\r\nb /y");
         assert_eq!(m.lookup("a"), Ok(Some(Entry::Path("/x".into()))));
@@ -395,11 +567,20 @@ mod tests {
             m.lookup("a"),
             Err(LookupError::Conflict { key: "a".into() })
         );
-        let unsorted = manifest("z /z\na /first\nb /b\na /second\n");
+        let adjacent = manifest("0 /0\na /first\na /second\nb /b\n");
         assert_eq!(
-            unsorted.lookup("a"),
+            adjacent.lookup("a"),
             Err(LookupError::Conflict { key: "a".into() })
         );
+        // Unsorted and far apart: a line for the key answers, never anything else (documented).
+        let unsorted = manifest("z /z\na /first\nb /b\na /second\n");
+        let answer = unsorted.lookup("a");
+        let allowed = [
+            Ok(Some(Entry::Path("/first".into()))),
+            Ok(Some(Entry::Path("/second".into()))),
+            Err(LookupError::Conflict { key: "a".into() }),
+        ];
+        assert!(allowed.contains(&answer), "{answer:?}");
         let same = manifest("a /same\na /same\n");
         assert_eq!(same.lookup("a"), Ok(Some(Entry::Path("/same".into()))));
     }

@@ -696,7 +696,7 @@ pub fn import_dirs(request: &Request) -> Vec<PathBuf> {
     }
     let mut dirs: Vec<PathBuf> = Vec::new();
     let mut push = |dir: PathBuf| {
-        if !dirs.contains(&dir) {
+        if fits_pth_line(&dir) && !dirs.contains(&dir) {
             dirs.push(dir)
         }
     };
@@ -710,6 +710,17 @@ pub fn import_dirs(request: &Request) -> Vec<PathBuf> {
         None => wanted.iter().for_each(|w| push(runfiles.root.join(w))),
     }
     dirs
+}
+
+/// Whether a directory can be written as one `.pth` line that `site` reads back unchanged: absolute
+/// (a relative line would be joined to site-packages), no line break (`site` reads with universal
+/// newlines) and no trailing white space (`site` strips it). Anything else is left off the import path;
+/// no runfiles path the descriptor accepts produces one.
+pub fn fits_pth_line(dir: &Path) -> bool {
+    let bytes = dir.as_os_str().as_encoded_bytes();
+    dir.is_absolute()
+        && !bytes.iter().any(|b| matches!(b, b'\n' | b'\r'))
+        && !bytes.last().is_some_and(u8::is_ascii_whitespace)
 }
 
 fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {

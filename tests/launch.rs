@@ -222,20 +222,6 @@ fn the_launcher_execs_python_in_its_own_process() {
 }
 
 #[test]
-fn exit_codes_pass_through() {
-    let mut app = App::hello();
-    app.add_file(
-        "_main/pkg/main.py",
-        "import sys\nsys.exit(int(sys.argv[1]))\n",
-    );
-    app.finalize();
-    for code in [0, 1, 2, 3, 42, 64, 127, 200, 255] {
-        let run = app.command().arg(code.to_string()).run();
-        assert_eq!(run.code(), Some(code), "{run}");
-    }
-}
-
-#[test]
 fn death_by_signal_passes_through() {
     let mut app = App::hello();
     app.add_file(
