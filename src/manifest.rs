@@ -308,17 +308,15 @@ impl Manifest {
                     && key.starts_with(link)
                     && key[link.len()] == b'/'
                     && !line.target.is_empty()
-                {
-                    if hits[i]
+                    && hits[i]
                         .as_ref()
                         .is_none_or(|hit| !hit.exact && link.len() > hit.link_len)
-                    {
-                        hits[i] = Some(Hit {
-                            exact: false,
-                            link_len: link.len(),
-                            target: line.target.to_vec(),
-                        });
-                    }
+                {
+                    hits[i] = Some(Hit {
+                        exact: false,
+                        link_len: link.len(),
+                        target: line.target.to_vec(),
+                    });
                 }
             }
         }
