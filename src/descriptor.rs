@@ -242,27 +242,41 @@ impl Descriptor {
 /// Refuses anything that is not a normalised, relative, `/`-separated runfiles path: such a value
 /// would escape the runfiles root or name the same file two ways.
 pub fn check_runfiles_path(field: &str, path: &str) -> Result<()> {
-    let reason = if path.is_empty() {
-        Some("it is empty")
-    } else if path.starts_with('/') {
-        Some("it is absolute")
-    } else if path.contains(['\\', '\0', '\n', '\r']) {
-        Some("it contains a backslash or a control character")
-    } else if path
-        .split('/')
-        .any(|seg| seg.is_empty() || seg == "." || seg == "..")
-    {
-        Some("it has an empty, '.' or '..' segment")
-    } else {
-        None
-    };
-    match reason {
+    match runfiles_path_problem(path.as_bytes()) {
         None => Ok(()),
         Some(reason) => Err(Error::descriptor(
             format!("field `{field}` is not a runfiles path ({reason}): {path:?}"),
             "runfiles paths are relative to the runfiles root, e.g. _main/pkg/main.py",
         )),
     }
+}
+
+/// One pass over the bytes: this runs for every import directory on every launch.
+fn runfiles_path_problem(path: &[u8]) -> Option<&'static str> {
+    match path.first() {
+        None => return Some("it is empty"),
+        Some(b'/') => return Some("it is absolute"),
+        Some(_) => {}
+    }
+    let mut segment_start = 0;
+    for (i, &b) in path.iter().enumerate() {
+        match b {
+            b'\\' | b'\0' | b'\n' | b'\r' => {
+                return Some("it contains a backslash or a control character")
+            }
+            b'/' => {
+                if matches!(&path[segment_start..i], b"" | b"." | b"..") {
+                    return Some("it has an empty, '.' or '..' segment");
+                }
+                segment_start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if matches!(&path[segment_start..], b"" | b"." | b"..") {
+        return Some("it has an empty, '.' or '..' segment");
+    }
+    None
 }
 
 /// `"3.11"` → `(3, 11)`; `"3.13t"` (free-threaded) keeps the suffix out of the numbers.

@@ -1,36 +1,130 @@
-//! The environment the launcher was started with, captured once and never changed in-process: the plan
-//! records changes separately and the child gets them applied (`Plan::final_env`).
+//! The environment the launcher was started with, and the one the program gets.
+//!
+//! It is captured once and never changed in-process; the plan records changes separately and
+//! [`Environment::for_child`] applies them. On Unix nothing is copied: the inherited `NAME=value`
+//! strings are the process's own `environ` entries, and the ones the program keeps are handed to
+//! `execve` as the same pointers. (The launcher never calls `setenv`, so those strings stay valid and
+//! unchanged for the life of the process.) A launch therefore costs the same whether the caller's
+//! environment has ten variables or a thousand.
 
 use std::ffi::{OsStr, OsString};
 
-#[derive(Debug, Default, Clone)]
+#[cfg(unix)]
+use std::ffi::{CStr, CString};
+#[cfg(unix)]
+use std::os::unix::ffi::OsStrExt;
+
 pub struct Environment {
+    #[cfg(unix)]
+    entries: Vec<&'static CStr>,
+    #[cfg(not(unix))]
     vars: Vec<(OsString, OsString)>,
 }
 
+/// The program's environment, ready for the OS seam.
+pub struct ChildEnv {
+    #[cfg(unix)]
+    pub inherited: Vec<&'static CStr>,
+    #[cfg(unix)]
+    pub added: Vec<CString>,
+    #[cfg(not(unix))]
+    pub vars: Vec<(OsString, OsString)>,
+}
+
+#[cfg(unix)]
+extern "C" {
+    static environ: *const *const libc::c_char;
+}
+
+#[cfg(unix)]
+fn split(entry: &[u8]) -> (&[u8], &[u8]) {
+    match memchr::memchr(b'=', entry) {
+        Some(eq) => (&entry[..eq], &entry[eq + 1..]),
+        None => (entry, &entry[entry.len()..]),
+    }
+}
+
 impl Environment {
+    #[cfg(unix)]
+    pub fn capture() -> Environment {
+        let mut entries = Vec::new();
+        // SAFETY: `environ` is a NULL-terminated array of NUL-terminated strings set up by the C runtime;
+        // nothing in this process modifies the environment, so the strings live until exit.
+        unsafe {
+            let mut cursor = environ;
+            while !cursor.is_null() && !(*cursor).is_null() {
+                entries.push(CStr::from_ptr(*cursor));
+                cursor = cursor.add(1);
+            }
+        }
+        Environment { entries }
+    }
+
+    #[cfg(not(unix))]
     pub fn capture() -> Environment {
         Environment {
             vars: std::env::vars_os().collect(),
         }
     }
 
-    pub fn from_vars(vars: Vec<(OsString, OsString)>) -> Environment {
-        Environment { vars }
-    }
-
     /// The first value of `name` (a duplicated variable keeps its first value, as `getenv` does).
     pub fn get(&self, name: &str) -> Option<&OsStr> {
-        self.vars
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_os_str())
+        self.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&OsStr, &OsStr)> {
-        self.vars
-            .iter()
-            .map(|(k, v)| (k.as_os_str(), v.as_os_str()))
+        #[cfg(unix)]
+        {
+            self.entries.iter().map(|e| {
+                let (k, v) = split(e.to_bytes());
+                (OsStr::from_bytes(k), OsStr::from_bytes(v))
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            self.vars
+                .iter()
+                .map(|(k, v)| (k.as_os_str(), v.as_os_str()))
+        }
+    }
+
+    /// The inherited environment without `unset` and without the names in `set`, then `set`.
+    pub fn for_child(&self, set: &[(OsString, OsString)], unset: &[OsString]) -> ChildEnv {
+        let replaced =
+            |name: &OsStr| unset.iter().any(|u| u == name) || set.iter().any(|(k, _)| k == name);
+        #[cfg(unix)]
+        {
+            let inherited = self
+                .entries
+                .iter()
+                .copied()
+                .filter(|e| !replaced(OsStr::from_bytes(split(e.to_bytes()).0)))
+                .collect();
+            let added = set
+                .iter()
+                .filter_map(|(k, v)| {
+                    let mut entry = Vec::with_capacity(k.len() + v.len() + 1);
+                    entry.extend_from_slice(k.as_bytes());
+                    entry.push(b'=');
+                    entry.extend_from_slice(v.as_bytes());
+                    // The descriptor refuses NUL in names and values, and OS strings from the
+                    // environment cannot hold one, so nothing is dropped here in practice.
+                    CString::new(entry).ok()
+                })
+                .collect();
+            ChildEnv { inherited, added }
+        }
+        #[cfg(not(unix))]
+        {
+            let mut vars: Vec<(OsString, OsString)> = self
+                .vars
+                .iter()
+                .filter(|(k, _)| !replaced(k))
+                .cloned()
+                .collect();
+            vars.extend(set.iter().cloned());
+            ChildEnv { vars }
+        }
     }
 }
 

@@ -139,6 +139,15 @@ pub fn show(value: impl AsRef<OsStr>) -> String {
     let bytes = value.as_ref().as_encoded_bytes();
     let mut out = String::with_capacity(bytes.len() + 2);
     out.push('"');
+    // Almost every path is printable ASCII with nothing to escape: copy it whole.
+    if bytes
+        .iter()
+        .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.push_str(std::str::from_utf8(bytes).unwrap_or_default());
+        out.push('"');
+        return out;
+    }
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
             match c {

@@ -69,9 +69,9 @@ pub fn resolve(
             .for_target(target)
         })?,
     };
-    check_executable(&path, form, target)?;
-    if let (Some(launcher), Ok(id)) = (launcher, sys::file_id(&path)) {
-        if id == launcher {
+    let meta = check_executable(&path, form, target)?;
+    if let Some(launcher) = launcher {
+        if sys::file_id_of(&meta) == launcher {
             return Err(Error::interpreter(
                 format!(
                     "interpreter {} ({}) is py-launcher itself",
@@ -129,28 +129,23 @@ pub fn version_mismatch(
     .for_target(target)
 }
 
-fn check_executable(path: &Path, form: InterpreterForm, target: &str) -> Result<()> {
+fn check_executable(path: &Path, form: InterpreterForm, target: &str) -> Result<fs::Metadata> {
     let problem = match fs::metadata(path) {
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            Some("does not exist".to_string())
-        }
-        Err(err) => Some(format!("cannot be read ({err})")),
-        Ok(meta) if meta.is_dir() => Some("is a directory".to_string()),
-        Ok(meta) if !sys::is_executable(&meta) => Some("is not executable".to_string()),
-        Ok(_) => None,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => "does not exist".to_string(),
+        Err(err) => format!("cannot be read ({err})"),
+        Ok(meta) if meta.is_dir() => "is a directory".to_string(),
+        Ok(meta) if !sys::is_executable(&meta) => "is not executable".to_string(),
+        Ok(meta) => return Ok(meta),
     };
-    match problem {
-        None => Ok(()),
-        Some(problem) => Err(Error::interpreter(
-            format!("interpreter {} ({}) {problem}", show_path(path), form.describe()),
-            match form {
-                InterpreterForm::Absolute => "install Python at that path on this machine, or fix the py_runtime's interpreter_path",
-                InterpreterForm::Runfiles => "check the py_runtime's interpreter file and that it is in the binary's runfiles",
-                InterpreterForm::PathSearch => "fix PATH or the interpreter name",
-            },
-        )
-        .for_target(target)),
-    }
+    Err(Error::interpreter(
+        format!("interpreter {} ({}) {problem}", show_path(path), form.describe()),
+        match form {
+            InterpreterForm::Absolute => "install Python at that path on this machine, or fix the py_runtime's interpreter_path",
+            InterpreterForm::Runfiles => "check the py_runtime's interpreter file and that it is in the binary's runfiles",
+            InterpreterForm::PathSearch => "fix PATH or the interpreter name",
+        },
+    )
+    .for_target(target))
 }
 
 fn search_path(name: &str, path_var: Option<&OsStr>, launcher: Option<FileId>) -> Option<PathBuf> {

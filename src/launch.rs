@@ -86,7 +86,11 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
             .map_err(|e| Error::os(format!("cannot write the launch plan: {e}"), "check stdout"));
     }
 
-    let err = sys::exec(&plan.executable, &plan.argv, &plan.final_env(&env));
+    let err = sys::exec(
+        &plan.executable,
+        &plan.argv,
+        &env.for_child(&plan.env_set, &plan.env_unset),
+    );
     Err(exec_error(&plan.executable, &plan.interpreter.path, &err).for_target(&plan.target))
 }
 

@@ -229,19 +229,6 @@ fn report_import_path(request: &venv::Request, venv: &Venv, trace: &mut Trace) {
 }
 
 impl Plan {
-    /// The environment the program gets: ours with the plan's changes applied.
-    pub fn final_env(&self, inherited: &Environment) -> Vec<(OsString, OsString)> {
-        let mut env: Vec<(OsString, OsString)> = inherited
-            .iter()
-            .filter(|(k, _)| {
-                !self.env_unset.iter().any(|u| u == k) && !self.env_set.iter().any(|(s, _)| s == k)
-            })
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        env.extend(self.env_set.iter().cloned());
-        env
-    }
-
     /// The plan as one JSON document (`PY_LAUNCHER_DEBUG=json`). Non-UTF-8 bytes are replaced by U+FFFD.
     pub fn to_json(&self, cwd: Option<&Path>, decisions: Vec<String>) -> String {
         let stamp = |name: &str| match self.runfiles_mode {

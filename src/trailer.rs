@@ -14,6 +14,7 @@ use crate::venv::Fnv;
 pub const MAGIC: &[u8; 8] = b"PYLDESC1";
 pub const TRAILER_LEN: u64 = 24;
 pub const SEARCH_WINDOW: u64 = 64 * 1024;
+const FIRST_WINDOW: u64 = 4096;
 /// Descriptors are small; this bounds what a corrupt length can make us allocate.
 pub const MAX_DESCRIPTOR_LEN: u64 = 16 * 1024 * 1024;
 
@@ -75,7 +76,19 @@ pub fn read_from(
     file_len: u64,
     read_at: impl Fn(&mut [u8], u64) -> io::Result<()>,
 ) -> io::Result<Tail> {
-    let window = file_len.min(SEARCH_WINDOW);
+    // A typical descriptor fits in the last page: read that first, and the whole window only if needed.
+    let first = search(file_len, file_len.min(FIRST_WINDOW), &read_at)?;
+    if matches!(first, Tail::Present(..)) || file_len <= FIRST_WINDOW {
+        return Ok(first);
+    }
+    search(file_len, file_len.min(SEARCH_WINDOW), &read_at)
+}
+
+fn search(
+    file_len: u64,
+    window: u64,
+    read_at: &impl Fn(&mut [u8], u64) -> io::Result<()>,
+) -> io::Result<Tail> {
     let mut tail = vec![0u8; window as usize];
     read_at(&mut tail, file_len - window)?;
     let tail_start = file_len - window;
@@ -84,7 +97,7 @@ pub fn read_from(
     while let Some(pos) = memchr::memmem::rfind(&tail[..end], MAGIC) {
         end = pos + MAGIC.len() - 1;
         let magic_at = tail_start + pos as u64;
-        match check_candidate(&read_at, &tail, tail_start, magic_at) {
+        match check_candidate(read_at, &tail, tail_start, magic_at) {
             Ok(Some(found)) => return Ok(Tail::Present(found.0, found.1)),
             Ok(None) => {}
             Err(reason) => corrupt = corrupt.or(Some(reason)),

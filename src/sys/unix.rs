@@ -7,6 +7,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
+use crate::environment::ChildEnv;
+
 /// A file's identity (device and inode): how the launcher notices that a path is itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileId {
@@ -58,43 +60,36 @@ pub fn process_exists(pid: u32) -> bool {
 /// the kernel refuses (ENOEXEC) through `/bin/sh`, so no shell can ever run in the launch path. Before it,
 /// SIGPIPE goes back to its default disposition (Rust's runtime ignores it, and an ignored signal
 /// survives `exec`, reaching a wrapper-script interpreter and its children) and the signal mask is cleared.
-pub fn exec(program: &Path, argv: &[OsString], env: &[(OsString, OsString)]) -> io::Error {
+pub fn exec(program: &Path, argv: &[OsString], env: &ChildEnv) -> io::Error {
     let to_c = |bytes: &[u8]| {
         CString::new(bytes).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
     };
-    let build = || -> io::Result<(CString, Vec<CString>, Vec<CString>)> {
-        let program = to_c(program.as_os_str().as_bytes())?;
-        let argv = argv
-            .iter()
-            .map(|a| to_c(a.as_bytes()))
-            .collect::<io::Result<Vec<_>>>()?;
-        let envp = env
-            .iter()
-            .map(|(k, v)| {
-                let mut entry = Vec::with_capacity(k.len() + v.len() + 1);
-                entry.extend_from_slice(k.as_bytes());
-                entry.push(b'=');
-                entry.extend_from_slice(v.as_bytes());
-                to_c(&entry)
-            })
-            .collect::<io::Result<Vec<_>>>()?;
-        Ok((program, argv, envp))
+    let program = match to_c(program.as_os_str().as_bytes()) {
+        Ok(program) => program,
+        Err(err) => return err,
     };
-    let (program, argv, envp) = match build() {
-        Ok(parts) => parts,
+    let argv = match argv
+        .iter()
+        .map(|a| to_c(a.as_bytes()))
+        .collect::<io::Result<Vec<_>>>()
+    {
+        Ok(argv) => argv,
         Err(err) => return err,
     };
     let mut argv_ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     argv_ptrs.push(std::ptr::null());
-    let mut envp_ptrs: Vec<*const libc::c_char> = envp.iter().map(|e| e.as_ptr()).collect();
-    envp_ptrs.push(std::ptr::null());
-    // SAFETY: plain libc calls; every pointer array is NUL-terminated and its strings outlive the call.
+    let mut envp: Vec<*const libc::c_char> =
+        Vec::with_capacity(env.inherited.len() + env.added.len() + 1);
+    envp.extend(env.inherited.iter().map(|e| e.as_ptr()));
+    envp.extend(env.added.iter().map(|e| e.as_ptr()));
+    envp.push(std::ptr::null());
+    // SAFETY: plain libc calls; every pointer array is NULL-terminated and its strings outlive the call.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         let mut empty: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut empty);
         libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
-        libc::execve(program.as_ptr(), argv_ptrs.as_ptr(), envp_ptrs.as_ptr());
+        libc::execve(program.as_ptr(), argv_ptrs.as_ptr(), envp.as_ptr());
     }
     io::Error::last_os_error()
 }
