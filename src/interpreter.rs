@@ -11,7 +11,6 @@ use std::ffi::OsStr;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use serde::Serialize;
 
@@ -204,40 +203,27 @@ pub struct Probe {
 
 pub fn probe(path: &Path, target: &str) -> Result<Probe> {
     const SCRIPT: &str = "import sys; print(sys.executable); print('%d.%d' % sys.version_info[:2])";
-    let output = Command::new(path)
-        .args(["-I", "-c", SCRIPT])
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|err| {
-            Error::interpreter(
-                format!(
-                    "cannot start interpreter {} to ask its version: {err}",
-                    show_path(path)
-                ),
-                "check that it is a working Python",
-            )
-            .for_target(target)
-        })?;
-    let text = String::from_utf8_lossy(&output.stdout);
+    let (code, stdout) = sys::run_capturing_stdout(path, &["-I", "-c", SCRIPT]).map_err(|err| {
+        Error::interpreter(
+            format!(
+                "cannot start interpreter {} to ask its version: {err}",
+                show_path(path)
+            ),
+            "check that it is a working Python",
+        )
+        .for_target(target)
+    })?;
+    let text = String::from_utf8_lossy(&stdout);
     let mut lines = text.lines();
     let executable = lines
         .next()
         .filter(|l| l.starts_with('/'))
         .map(PathBuf::from);
     let version = lines.next().and_then(parse_python_version);
-    match (output.status.success(), executable, version) {
-        (true, Some(executable), Some(version)) => Ok(Probe {
-            executable,
-            version,
-        }),
+    match (code, executable, version) {
+        (Some(0), Some(executable), Some(version)) => Ok(Probe { executable, version }),
         _ => Err(Error::interpreter(
-            format!(
-                "interpreter {} did not report its version (exit {:?}): {}",
-                show_path(path),
-                output.status.code(),
-                String::from_utf8_lossy(&output.stderr).trim()
-            ),
+            format!("interpreter {} did not report its version (exit status {code:?}; its stderr is above)", show_path(path)),
             "check that the py_runtime points at a working Python 3",
         )
         .for_target(target)),

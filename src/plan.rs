@@ -178,6 +178,14 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
         env_set.push(("PYTHONSAFEPATH".into(), "1".into()));
     }
     env_unset.retain(|k| env_set.iter().all(|(s, _)| s != k));
+    trace.note(|| {
+        let config = build_config.as_deref().map_or("none".into(), show);
+        let stamps = match runfiles.mode {
+            Mode::Directory => show(runfiles.root.join("bazel_build_info")),
+            Mode::Manifest => "bazel_build_info/*.txt through the manifest".into(),
+        };
+        format!("build info: PY_LAUNCHER_BUILD_CONFIG={config}; stamp files (present only when stamped) in {stamps}")
+    });
     trace.note(|| format!("argv: {argv:?}"));
     trace.note(|| format!("environment: set {env_set:?}; unset {env_unset:?}"));
 

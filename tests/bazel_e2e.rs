@@ -1173,6 +1173,11 @@ fn documented_example_builds_and_runs() {
         docs.contains(&build),
         "docs/bazel.md must contain tests/bazel/workspace/example/BUILD.bazel verbatim"
     );
+    let readme = fs::read_to_string(b.repo.join("README.md")).unwrap();
+    assert!(
+        readme.contains(&build),
+        "README.md must contain tests/bazel/workspace/example/BUILD.bazel verbatim"
+    );
     let toolchains = fs::read_to_string(b.workspace.join("toolchains/BUILD.bazel")).unwrap();
     assert!(
         docs.contains(&toolchains),

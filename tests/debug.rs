@@ -25,6 +25,7 @@ fn text_mode_traces_every_decision_then_runs_the_program() {
             "venv: run-time, because the descriptor names no build-time venv",
             "import path: ",
             "_main/pkg/lib\" (exists)",
+            "build info: PY_LAUNCHER_BUILD_CONFIG=none; stamp files (present only when stamped) in",
             "argv: [",
             "environment: set [",
         ] {

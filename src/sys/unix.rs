@@ -94,4 +94,77 @@ pub fn exec(program: &Path, argv: &[OsString], env: &ChildEnv) -> io::Error {
     io::Error::last_os_error()
 }
 
+/// Runs `program args...` with stdin from /dev/null, stderr inherited, and returns its exit status (`None`
+/// when it died by a signal) and stdout. Used once per run-time venv, to ask a wrapper-script interpreter
+/// what it really is; a bare `posix_spawn` keeps std's general process machinery out of the launcher.
+pub fn run_capturing_stdout(program: &Path, args: &[&str]) -> io::Result<(Option<i32>, Vec<u8>)> {
+    let to_c = |bytes: &[u8]| {
+        CString::new(bytes).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+    };
+    let program = to_c(program.as_os_str().as_bytes())?;
+    let args = args
+        .iter()
+        .map(|a| to_c(a.as_bytes()))
+        .collect::<io::Result<Vec<_>>>()?;
+    let mut argv: Vec<*mut libc::c_char> = vec![program.as_ptr() as *mut _];
+    argv.extend(args.iter().map(|a| a.as_ptr() as *mut libc::c_char));
+    argv.push(std::ptr::null_mut());
+    let dev_null = c"/dev/null";
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: plain libc calls on locals; the pipe ends are closed on every path below.
+    unsafe {
+        if libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let (read_end, write_end) = (fds[0], fds[1]);
+        let mut actions: libc::posix_spawn_file_actions_t = std::mem::zeroed();
+        libc::posix_spawn_file_actions_init(&mut actions);
+        libc::posix_spawn_file_actions_adddup2(&mut actions, write_end, 1);
+        libc::posix_spawn_file_actions_addopen(
+            &mut actions,
+            0,
+            dev_null.as_ptr(),
+            libc::O_RDONLY,
+            0,
+        );
+        let mut pid: libc::pid_t = 0;
+        extern "C" {
+            static environ: *const *mut libc::c_char;
+        }
+        let rc = libc::posix_spawn(
+            &mut pid,
+            program.as_ptr(),
+            &actions,
+            std::ptr::null(),
+            argv.as_ptr(),
+            environ,
+        );
+        libc::posix_spawn_file_actions_destroy(&mut actions);
+        libc::close(write_end);
+        if rc != 0 {
+            libc::close(read_end);
+            return Err(io::Error::from_raw_os_error(rc));
+        }
+        let mut output = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = libc::read(read_end, buf.as_mut_ptr().cast(), buf.len());
+            if n > 0 {
+                output.extend_from_slice(&buf[..n as usize]);
+            } else if n == 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+                break;
+            }
+        }
+        libc::close(read_end);
+        let mut status = 0;
+        while libc::waitpid(pid, &mut status, 0) < 0 {
+            if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+        Ok((code, output))
+    }
+}
+
 pub const ENOEXEC: i32 = libc::ENOEXEC;

@@ -66,4 +66,13 @@ pub fn exec(program: &Path, argv: &[OsString], env: &[(OsString, OsString)]) -> 
     }
 }
 
+pub fn run_capturing_stdout(program: &Path, args: &[&str]) -> io::Result<(Option<i32>, Vec<u8>)> {
+    let output = Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
+    Ok((output.status.code(), output.stdout))
+}
+
 pub const ENOEXEC: i32 = 193; // ERROR_BAD_EXE_FORMAT
