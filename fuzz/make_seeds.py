@@ -191,7 +191,7 @@ put("words", "trailing-backslash", "abc\\")
 put("words", "nul-separated-words", b"-c\0print(1)\0it's \"quoted\"\0\0back\\slash\n")
 
 # venv_key: flags \0 imports \0 manifest \0 xdg \0 home \0 tmpdir
-put("venv_key", "directory-mode", b"\x00\0_main/pkg/lib\n_main/third_party\0\0/home/u/.cache\0/home/u\0/tmp")
+put("venv_key", "directory-mode", b"\x40\0_main/pkg/lib\n_main/third_party\0\0/home/u/.cache\0/home/u\0/tmp")
 put("venv_key", "directory-import-all", b"\x15\0_main/pkg/lib\0\0\0/home/u\0")
 put("venv_key", "manifest-mode", b"\x02\0_main/pkg/lib\0" + manifest(entries).encode() + b"\0\0/home/u\0/var/tmp")
 put("venv_key", "manifest-import-all", b"\x03\0\0" + manifest(entries).encode() + b"\0relative/xdg\0\0relative-tmp")

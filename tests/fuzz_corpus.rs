@@ -81,9 +81,10 @@ fn venv_key_corpus() {
     replay("venv_key", harness::venv_key);
 }
 
-// Known bugs found by fuzzing, reported to the lead and not fixed yet. Each replays its minimized
-// input (also in fuzz/regressions/, where the tolerant harness above keeps it from regressing
-// further) through the strict harness. When the bug is fixed, the test passes: remove its #[ignore].
+// Bugs found by fuzzing. Each replays its minimized input (also in fuzz/regressions/, where the
+// corpus tests above replay it through the tolerant harness) through the strict harness. A test
+// still `#[ignore]`d is a bug not fixed yet (or a documented limitation): remove the `#[ignore]` once it
+// passes.
 
 fn regression(target: &str, name: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -93,20 +94,20 @@ fn regression(target: &str, name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// Fixed in 73f1205. `_main/pkg/tree ../../other` + `other /right/other`: `_main/pkg/tree/sub/x.py`
+/// resolves to /right/other/sub/x.py, since the link `_main/pkg/tree` lives in `_main/pkg`; it used to
+/// be resolved from the key's directory and found nothing.
 #[test]
-#[ignore = "bug: manifest relative target under a prefix match resolves against the key's directory, not the line's"]
-fn bug_relative_target_under_prefix_wrong_dir() {
-    // `_main/pkg/tree ../../other` + `other /right/other`: `_main/pkg/tree/sub/x.py` must resolve
-    // to /right/other/sub/x.py (the link `_main/pkg/tree` lives in `_main/pkg`); it gives nothing.
+fn relative_target_under_prefix_resolves_from_the_line() {
     let data = regression("manifest", "bug-relative-target-under-prefix-wrong-dir");
     harness::manifest_checked(&data, harness::Check::Strict);
 }
 
+/// Fixed in 73f1205. `_main/t x`: looking up `_main/t/sub/x.py` used to double the key on each of 32
+/// hops (gigabytes). Run in a child process with a 1 GiB address-space limit, so that a regression
+/// fails this test instead of aborting the test binary.
 #[test]
-#[ignore = "bug: a relative prefix line that matches its own result doubles the key per hop (OOM)"]
-fn bug_relative_target_under_prefix_blowup() {
-    // `_main/t x`: looking up `_main/t/sub/x.py` doubles the key on each of 32 hops. Run in a child
-    // process with a 1 GiB address-space limit, so that the bug fails this test, not the test binary.
+fn relative_prefix_loop_does_not_blow_up() {
     if std::env::var_os("PY_LAUNCHER_FUZZ_CHILD").is_some() {
         let limit = libc::rlimit {
             rlim_cur: 1 << 30,
@@ -121,7 +122,7 @@ fn bug_relative_target_under_prefix_blowup() {
     let status = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "bug_relative_target_under_prefix_blowup",
+            "relative_prefix_loop_does_not_blow_up",
             "--include-ignored",
             "--test-threads=1",
         ])
@@ -134,33 +135,37 @@ fn bug_relative_target_under_prefix_blowup() {
     );
 }
 
+/// Fixed in 73f1205. `_main/x.py /x.py`: the real directory of `_main` is `/`, not `` (an empty,
+/// relative .pth line).
 #[test]
-#[ignore = "bug: an unsorted manifest is not read to its end when a larger link comes first"]
-fn bug_unsorted_manifest_early_stop() {
-    // `a /a`, `c /c`, `b /b`: `b` is listed but the scan stops at `c`; a conflicting duplicate
-    // after a larger link is missed the same way.
-    let data = regression("manifest", "bug-unsorted-early-stop");
-    harness::manifest_checked(&data, harness::Check::Strict);
-}
-
-#[test]
-#[ignore = "bug: real_dirs_under yields an empty path for a file at the root of its real directory"]
-fn bug_real_dir_at_root_is_empty() {
-    // `_main/x.py /x.py`: the real directory of `_main` is `/`, not `` (an empty .pth line).
+fn real_dir_at_the_file_system_root() {
     let data = regression("manifest", "bug-real-dir-at-root-is-empty");
     harness::manifest_checked(&data, harness::Check::Strict);
+    let data = regression("venv_key", "bug-pth-empty-import-dir");
+    harness::venv_key_checked(&data, harness::Check::Strict);
 }
 
+/// Fixed in 73f1205. A real directory holding a newline (an escaped manifest line) used to become two
+/// .pth lines; it is now left off.
 #[test]
-#[ignore = "bug: an import directory holding a newline becomes two .pth lines"]
-fn bug_pth_newline_in_import_dir() {
+fn pth_has_one_line_per_import_dir() {
     let data = regression("venv_key", "bug-pth-newline-in-import-dir");
     harness::venv_key_checked(&data, harness::Check::Strict);
 }
 
 #[test]
-#[ignore = "bug: an empty (relative) import directory is written to the .pth"]
-fn bug_pth_empty_import_dir() {
-    let data = regression("venv_key", "bug-pth-empty-import-dir");
+#[ignore = "documented limitation: an unsorted manifest's conflicting duplicate after a larger link is not seen"]
+fn unsorted_manifest_conflict_after_a_larger_link() {
+    // `a /x`, `c /c`, `a /y`: `a` is listed twice with different targets, but the lookup answers /x.
+    let data = regression("manifest", "bug-unsorted-early-stop");
+    harness::manifest_checked(&data, harness::Check::Strict);
+}
+
+#[test]
+#[ignore = "bug: the descriptor accepts an import with trailing white space, which import_dirs drops silently"]
+fn import_with_trailing_space_is_refused_or_kept() {
+    // imports = ["_main/lib "]: validate() accepts it, fits_pth_line() refuses it, and the program runs
+    // without that directory on sys.path and without a word. Refuse it in check_runfiles_path.
+    let data = regression("venv_key", "bug-import-with-trailing-space-dropped");
     harness::venv_key_checked(&data, harness::Check::Strict);
 }
