@@ -108,12 +108,7 @@ fn json_mode_reports_manifest_mode() {
     let app = App::hello();
     app.finalize();
     let manifest = app.make_manifest_only();
-    let plan = app
-        .command()
-        .env("PY_LAUNCHER_DEBUG", "json")
-        .run()
-        .ok()
-        .json();
+    let plan = app.command().plan();
     assert_eq!(plan["runfiles"]["mode"], "manifest");
     assert_eq!(plan["runfiles"]["manifest"], manifest.to_str().unwrap());
     assert_eq!(

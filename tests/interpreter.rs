@@ -32,12 +32,7 @@ fn in_build_interpreter_through_the_runfiles() {
         "sys._base_executable is the real interpreter"
     );
     assert_eq!(report["greeting"], "hello from greet");
-    let plan = app
-        .command()
-        .env("PY_LAUNCHER_DEBUG", "json")
-        .run()
-        .ok()
-        .json();
+    let plan = app.command().plan();
     assert_eq!(plan["interpreter"]["path"], link.to_str().unwrap());
     assert_eq!(plan["interpreter"]["form"], "runfiles");
 
@@ -58,13 +53,7 @@ fn bare_word_is_searched_on_path() {
     app.set("interpreter", json!("mypython3.11"));
     app.finalize();
     let path = format!("/nonexistent:{}:/usr/bin", dir.display());
-    let plan = app
-        .command()
-        .env("PATH", &path)
-        .env("PY_LAUNCHER_DEBUG", "json")
-        .run()
-        .ok()
-        .json();
+    let plan = app.command().env("PATH", &path).plan();
     assert_eq!(
         plan["interpreter"]["path"],
         dir.join("mypython3.11").to_str().unwrap()

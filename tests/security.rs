@@ -100,12 +100,7 @@ fn a_planted_temp_directory_is_not_trusted() {
     // Someone pre-creates the temp directory a launch would build in, with content of their own.
     let app = App::hello();
     app.finalize();
-    let plan = app
-        .command()
-        .env("PY_LAUNCHER_DEBUG", "json")
-        .run()
-        .ok()
-        .json();
+    let plan = app.command().plan();
     let venv = std::path::PathBuf::from(plan["venv"]["dir"].as_str().unwrap());
     fs::remove_dir_all(&venv).unwrap();
     let name = venv.file_name().unwrap().to_str().unwrap().to_owned();

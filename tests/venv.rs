@@ -105,12 +105,7 @@ fn an_unusable_build_time_venv_falls_back_to_a_run_time_venv() {
     fs::remove_file(venv.join("bin/python3")).unwrap();
     symlink("/nonexistent/python3.11", venv.join("bin/python3")).unwrap();
     app.finalize();
-    let plan = app
-        .command()
-        .env("PY_LAUNCHER_DEBUG", "json")
-        .run()
-        .ok()
-        .json();
+    let plan = app.command().plan();
     assert_eq!(plan["venv"]["kind"], "run-time");
     assert!(
         plan["venv"]["reason"]
@@ -145,12 +140,7 @@ fn an_unusable_build_time_venv_falls_back_to_a_run_time_venv() {
     );
     app.sandbox
         .write("bin/app.runfiles_manifest", manifest_text);
-    let plan = app
-        .command()
-        .env("PY_LAUNCHER_DEBUG", "json")
-        .run()
-        .ok()
-        .json();
+    let plan = app.command().plan();
     assert_eq!(plan["venv"]["kind"], "run-time");
     assert!(
         plan["venv"]["reason"]

@@ -278,6 +278,10 @@ impl Cmd {
         let out = self.command.output().expect("start command");
         Run::new(description, out)
     }
+    /// The launch plan (`PY_LAUNCHER_DEBUG=json`), asserting the launcher succeeded.
+    pub fn plan(self) -> Value {
+        self.env("PY_LAUNCHER_DEBUG", "json").run().ok().json()
+    }
     pub fn spawn(mut self) -> std::process::Child {
         self.command
             .stdout(Stdio::piped())
