@@ -154,12 +154,11 @@ impl Runfiles {
     }
 
     fn check_manifest(file: &Path, marker: Option<&str>) -> std::result::Result<Runfiles, String> {
-        let data = match fs::read(file) {
-            Ok(data) => data,
+        let manifest = match Manifest::open(file) {
+            Ok(manifest) => manifest,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Err("missing".into()),
             Err(err) => return Err(format!("unreadable: {err}")),
         };
-        let manifest = Manifest::new(data);
         if let Some(marker) = marker {
             match manifest.lookup(marker) {
                 Ok(Some(_)) => {}
