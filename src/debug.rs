@@ -2,8 +2,9 @@
 //!
 //! `PY_LAUNCHER_DEBUG=1` (or rules_python's `RULES_PYTHON_BOOTSTRAP_VERBOSE` set to anything non-empty)
 //! prints each decision as it is made, as `py-launcher: debug: …` lines on stderr, then runs the program.
-//! `PY_LAUNCHER_DEBUG=json` collects the same decisions into the plan and prints the plan as one JSON
-//! object on stdout instead of running anything. When neither is set, [`Trace::note`] never builds its
+//! `PY_LAUNCHER_DEBUG=json` prints the launch plan as one JSON object on stdout instead of running
+//! anything; the plan carries its own reasons (the venv's, the import path and whether each entry exists),
+//! so no trace lines are built for it. When the text trace is off, [`Trace::note`] never builds its
 //! message, so tracing costs nothing on the normal path.
 
 use std::ffi::OsStr;
@@ -34,37 +35,26 @@ impl DebugMode {
 
 pub struct Trace {
     mode: DebugMode,
-    decisions: Vec<String>,
 }
 
 impl Trace {
     pub fn new(mode: DebugMode) -> Trace {
-        Trace {
-            mode,
-            decisions: Vec::new(),
-        }
+        Trace { mode }
     }
 
     pub fn mode(&self) -> DebugMode {
         self.mode
     }
 
+    /// Whether the text trace is on (work done only to be traced checks this first).
     pub fn enabled(&self) -> bool {
-        self.mode != DebugMode::Off
+        self.mode == DebugMode::Text
     }
 
     pub fn note(&mut self, message: impl FnOnce() -> String) {
-        match self.mode {
-            DebugMode::Off => {}
-            DebugMode::Text => {
-                let line = message().replace('\n', "\\n");
-                let _ = writeln!(std::io::stderr().lock(), "py-launcher: debug: {line}");
-            }
-            DebugMode::Json => self.decisions.push(message()),
+        if self.mode == DebugMode::Text {
+            let line = message().replace('\n', "\\n");
+            let _ = writeln!(std::io::stderr().lock(), "py-launcher: debug: {line}");
         }
-    }
-
-    pub fn into_decisions(self) -> Vec<String> {
-        self.decisions
     }
 }

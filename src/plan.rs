@@ -15,7 +15,7 @@ use crate::descriptor::{Descriptor, InterpreterForm};
 use crate::environment::{os_from_bytes, Environment};
 use crate::error::{show, Error, Result};
 use crate::interpreter::{self, Interpreter};
-use crate::runfiles::{Discovery, Mode, Runfiles};
+use crate::runfiles::{normalize_lexically, Discovery, Mode, Runfiles};
 use crate::sys::FileId;
 use crate::venv::{self, CacheEnv, Venv, VenvKind};
 use crate::words;
@@ -49,7 +49,7 @@ pub struct Plan {
     pub env_set: Vec<(OsString, OsString)>,
     pub env_unset: Vec<OsString>,
     pub build_config: Option<PathBuf>,
-    pub stub: Option<PathBuf>,
+    pub stub: Option<crate::descriptor::DropIn>,
 }
 
 pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
@@ -121,7 +121,20 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
     };
     let venv = venv::prepare(&request, trace)?;
     if trace.enabled() {
-        report_import_path(&request, &venv, trace);
+        trace.note(|| format!("import path: site-packages {}", show(&venv.site_packages)));
+        for (dir, exists) in import_path(&venv) {
+            trace.note(|| {
+                format!(
+                    "import path: {} ({})",
+                    show(&dir),
+                    if exists {
+                        "exists"
+                    } else {
+                        "MISSING: site will skip it"
+                    }
+                )
+            });
+        }
     }
 
     let mut argv: Vec<OsString> = vec![venv.python.clone().into_os_string()];
@@ -202,53 +215,49 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
         env_set,
         env_unset,
         build_config,
-        stub: d.drop_in.as_ref().map(|x| x.stub_path.clone()),
+        stub: d.drop_in.clone(),
     })
 }
 
-/// Lists each import-path line of the venv and whether its directory exists: `site` drops missing
-/// directories without a word, so a typo would otherwise vanish.
-fn report_import_path(request: &venv::Request, venv: &Venv, trace: &mut Trace) {
-    let pth = venv.site_packages.join(venv::PTH_NAME);
-    let lines: Vec<PathBuf> = match std::fs::read(&pth) {
-        Ok(text) => text
-            .split(|b| *b == b'\n')
-            .filter(|l| !l.is_empty() && !l.starts_with(b"import") && !l.starts_with(b"#"))
-            .map(|l| venv.site_packages.join(os_from_bytes(l.to_vec())))
-            .collect(),
-        Err(_) if venv.kind == VenvKind::RunTime => venv::import_dirs(request),
-        Err(_) => Vec::new(),
+/// The venv's import-path lines as directories. `site` drops directories that do not exist without a
+/// word, so the trace and the JSON plan say for each whether it exists.
+fn import_path(venv: &Venv) -> Vec<(PathBuf, bool)> {
+    let Ok(text) = std::fs::read(venv.site_packages.join(venv::PTH_NAME)) else {
+        return Vec::new();
     };
-    trace.note(|| format!("import path: site-packages {}", show(&venv.site_packages)));
-    for line in lines {
-        let exists = line.is_dir();
-        trace.note(|| {
-            format!(
-                "import path: {} ({})",
-                show(&line),
-                if exists {
-                    "exists"
-                } else {
-                    "MISSING: site will skip it"
-                }
-            )
-        });
-    }
+    text.split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty() && !l.starts_with(b"import") && !l.starts_with(b"#"))
+        .map(|l| {
+            // What `site` does to a line: join it to site-packages and fold `..` without resolving links.
+            let dir = normalize_lexically(&venv.site_packages.join(os_from_bytes(l.to_vec())));
+            let exists = dir.is_dir();
+            (dir, exists)
+        })
+        .collect()
 }
 
 impl Plan {
     /// The plan as one JSON document (`PY_LAUNCHER_DEBUG=json`). Non-UTF-8 bytes are replaced by U+FFFD.
-    pub fn to_json(&self, cwd: Option<&Path>, decisions: Vec<String>) -> String {
+    pub fn to_json(&self, cwd: Option<&Path>) -> String {
         let stamp = |name: &str| match self.runfiles_mode {
             Mode::Directory => {
                 Some(self.runfiles_root.join("bazel_build_info").join(name)).filter(|p| p.is_file())
             }
             Mode::Manifest => None,
         };
+        let entries = import_path(&self.venv);
         let report = Report {
             version: 1,
             target: &self.target,
-            stub: self.stub.as_deref().map(Lossy::path),
+            stub: self.stub.as_ref().map(|stub| StubReport {
+                path: Lossy::path(&stub.stub_path),
+                template: &stub.template,
+                facts: stub
+                    .facts
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect(),
+            }),
             runfiles: RunfilesReport {
                 mode: self.runfiles_mode,
                 root: Lossy::path(&self.runfiles_root),
@@ -285,7 +294,13 @@ impl Plan {
                 stable_status: stamp("stable.txt").map(|p| p.to_string_lossy().into_owned()),
                 volatile_status: stamp("volatile.txt").map(|p| p.to_string_lossy().into_owned()),
             },
-            decisions,
+            import_path: entries
+                .iter()
+                .map(|(path, exists)| ImportEntry {
+                    path: Lossy::path(path),
+                    exists: *exists,
+                })
+                .collect(),
         };
         // Plain strings, booleans and maps: serialising them cannot fail.
         serde_json::to_string(&report).unwrap_or_default()
@@ -296,7 +311,7 @@ impl Plan {
 struct Report<'a> {
     version: u32,
     target: &'a str,
-    stub: Option<Lossy<'a>>,
+    stub: Option<StubReport<'a>>,
     runfiles: RunfilesReport<'a>,
     interpreter: InterpreterReport<'a>,
     venv: VenvReport<'a>,
@@ -305,7 +320,20 @@ struct Report<'a> {
     cwd: Option<Lossy<'a>>,
     env: EnvReport<'a>,
     build_info: BuildInfoReport<'a>,
-    decisions: Vec<String>,
+    import_path: Vec<ImportEntry<'a>>,
+}
+
+#[derive(Serialize)]
+struct ImportEntry<'a> {
+    path: Lossy<'a>,
+    exists: bool,
+}
+
+#[derive(Serialize)]
+struct StubReport<'a> {
+    path: Lossy<'a>,
+    template: &'a str,
+    facts: std::collections::BTreeMap<&'a str, &'a str>,
 }
 
 #[derive(Serialize)]

@@ -303,7 +303,7 @@ fn executable_chain(where_: &Discovery) -> Vec<PathBuf> {
             };
             current = match current.parent() {
                 // `..` in the target is relative to the link's physical directory.
-                Some(dir) if target.is_relative() => normalize(
+                Some(dir) if target.is_relative() => normalize_lexically(
                     &fs::canonicalize(dir)
                         .unwrap_or_else(|_| dir.to_path_buf())
                         .join(target),
@@ -324,8 +324,9 @@ fn executable_chain(where_: &Discovery) -> Vec<PathBuf> {
     chain
 }
 
-/// Removes `.` and `..` segments lexically; only used on paths whose directories are already physical.
-fn normalize(path: &Path) -> PathBuf {
+/// Removes `.` and `..` segments lexically, as `site` does with `.pth` lines; for a symlink hop it is
+/// only used on paths whose directory part is already physical.
+pub fn normalize_lexically(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for part in path.components() {
         match part {

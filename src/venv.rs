@@ -406,8 +406,7 @@ fn cache_key(request: &Request) -> u64 {
     let d = request.descriptor;
     let mut h = Fnv::new();
     h.add(LAYOUT_VERSION.as_bytes());
-    h.add(BUILD_INFO_MODULE.as_bytes());
-    h.add(BINARY_INFO_MODULE.as_bytes());
+    h.add(&TEMPLATES_HASH.to_le_bytes());
     h.add(request.interpreter.path.as_os_str().as_encoded_bytes());
     if request.interpreter.kind != Kind::Binary {
         h.add(identity(&request.interpreter.path).as_bytes());
@@ -455,18 +454,43 @@ fn identity(path: &Path) -> String {
     }
 }
 
+/// The module templates written into every run-time venv enter its key through this hash, computed at
+/// compile time: hashing their 5 KB on every launch would be a third of the launcher's own work.
+const TEMPLATES_HASH: u64 = {
+    let mut h = Fnv::new();
+    h = h.with(BUILD_INFO_MODULE.as_bytes());
+    h = h.with(BINARY_INFO_MODULE.as_bytes());
+    h.0
+};
+
+/// FNV-1a, 64 bits: a content key for cache entries and the trailer's checksum, not a defence against
+/// an adversary (whoever can write to the cache or the binary already controls what runs).
 pub struct Fnv(u64);
 
 impl Fnv {
-    pub fn new() -> Fnv {
+    pub const fn new() -> Fnv {
         Fnv(0xcbf2_9ce4_8422_2325)
     }
     /// Adds a field; the length prefix keeps ("ab","c") and ("a","bc") apart.
     pub fn add(&mut self, bytes: &[u8]) {
-        for b in (bytes.len() as u64).to_le_bytes().iter().chain(bytes) {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        *self = Fnv(self.0).with(bytes);
+    }
+    const fn with(self, bytes: &[u8]) -> Fnv {
+        let mut h = self.0;
+        let len = (bytes.len() as u64).to_le_bytes();
+        let mut i = 0;
+        while i < 8 {
+            h ^= len[i] as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            i += 1;
         }
+        let mut i = 0;
+        while i < bytes.len() {
+            h ^= bytes[i] as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            i += 1;
+        }
+        Fnv(h)
     }
     pub fn finish(&self) -> u64 {
         self.0

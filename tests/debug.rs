@@ -88,7 +88,13 @@ fn json_mode_prints_the_plan_and_runs_nothing() {
     assert_eq!(plan["env"]["set"]["RUNFILES_DIR"], root.to_str().unwrap());
     assert_eq!(plan["env"]["set"]["PYTHONSAFEPATH"], "1");
     assert!(strs(&plan["env"]["unset"]).contains(&"RUNFILES_MANIFEST_FILE".to_owned()));
-    assert!(!plan["decisions"].as_array().unwrap().is_empty());
+    let import_path = plan["import_path"].as_array().unwrap();
+    assert_eq!(
+        import_path[0]["path"],
+        root.join("_main/pkg/lib").to_str().unwrap()
+    );
+    assert_eq!(import_path[0]["exists"], true);
+    assert_eq!(import_path[1]["path"], root.join("_main").to_str().unwrap());
 
     // The plan is runnable as printed: starting argv with env.set applied gives the program's run.
     let mut command = std::process::Command::new(&python);

@@ -844,16 +844,14 @@ fn json_debug_mode_prints_the_plan_with_the_stub_facts() {
     let out = tree.run(&["x"], &[("PY_LAUNCHER_DEBUG", "json")]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(plan["stub"], tree.stub_path().to_str().unwrap());
+    assert_eq!(plan["stub"]["path"], tree.stub_path().to_str().unwrap());
+    assert_eq!(plan["stub"]["template"], "rules-python");
     assert_eq!(plan["venv"]["kind"], "build-time");
     let argv = strs(&plan["argv"]);
     assert!(argv[argv.len() - 2].ends_with(STAGE2_PATH), "{argv:?}");
-    let decisions = strs(&plan["decisions"]);
-    assert!(
-        decisions
-            .iter()
-            .any(|d| d == &format!("stub fact: stage2_bootstrap = \"{STAGE2_PATH}\"")),
-        "{decisions:?}"
+    assert_eq!(
+        plan["stub"]["facts"]["stage2_bootstrap"], STAGE2_PATH,
+        "{plan}"
     );
 }
 
