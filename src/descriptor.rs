@@ -141,7 +141,13 @@ impl Descriptor {
                 "set it to the Bazel label, e.g. //pkg:app",
             );
         }
-        if self.workspace_name.is_empty() || self.workspace_name.contains(['/', '\0', '\n']) {
+        if self.workspace_name.is_empty()
+            || self.workspace_name.contains(['/', '\\', '\0', '\n', '\r'])
+            || self
+                .workspace_name
+                .ends_with(|c: char| c.is_ascii_whitespace())
+            || matches!(self.workspace_name.as_str(), "." | "..")
+        {
             return bad(
                 format!(
                     "field `workspace_name` is not a directory name: {:?}",
@@ -201,6 +207,13 @@ impl Descriptor {
         }
         for import in &self.imports {
             check_runfiles_path("imports", import).map_err(|e| e.for_target(target))?;
+            // Import directories become `.pth` lines, which `site` strips of trailing white space.
+            if import.ends_with(|c: char| c.is_ascii_whitespace()) {
+                return bad(
+                    format!("an `imports` entry ends in white space: {import:?}"),
+                    "remove the trailing white space",
+                );
+            }
         }
         for (field, value) in [("venv", &self.venv), ("build_config", &self.build_config)] {
             if let Some(value) = value {
