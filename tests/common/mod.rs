@@ -232,15 +232,15 @@ impl App {
 }
 
 pub fn finalize(descriptor: &Path, output: &Path) -> Run {
-    let out = Command::new(finalizer())
+    let mut command = Command::new(finalizer());
+    command
         .arg("--launcher")
         .arg(launcher())
         .arg("--descriptor")
         .arg(descriptor)
         .arg("--output")
-        .arg(output)
-        .output()
-        .expect("run finalizer");
+        .arg(output);
+    let out = retry_text_file_busy(|| command.output());
     Run::new(format!("finalize {}", descriptor.display()), out)
 }
 
@@ -275,7 +275,7 @@ impl Cmd {
     }
     pub fn run(mut self) -> Run {
         let description = format!("{:?}", self.command);
-        let out = self.command.output().expect("start command");
+        let out = retry_text_file_busy(|| self.command.output());
         Run::new(description, out)
     }
     /// The launch plan (`PY_LAUNCHER_DEBUG=json`), asserting the launcher succeeded.
@@ -283,12 +283,23 @@ impl Cmd {
         self.env("PY_LAUNCHER_DEBUG", "json").run().ok().json()
     }
     pub fn spawn(mut self) -> std::process::Child {
-        self.command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn")
+        self.command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        retry_text_file_busy(|| self.command.spawn())
     }
+}
+
+/// Starts a process, retrying while the kernel says ETXTBSY: a test that has just written an executable
+/// can race with another test thread's fork, whose child holds the write descriptor until it execs.
+fn retry_text_file_busy<T>(mut start: impl FnMut() -> std::io::Result<T>) -> T {
+    for _ in 0..100 {
+        match start() {
+            Err(err) if err.raw_os_error() == Some(libc::ETXTBSY) => {
+                std::thread::sleep(std::time::Duration::from_millis(10))
+            }
+            other => return other.expect("start command"),
+        }
+    }
+    start().expect("start command")
 }
 
 /// A finished process, with assertions that print the whole story when they fail.
