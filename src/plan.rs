@@ -60,9 +60,11 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
         .map_err(|e| e.for_target(target))?;
 
     // Every runfiles path the launch needs, resolved in one pass (one manifest scan in manifest mode).
-    let venv_key = d.venv.as_ref().map(|v| match runfiles.mode {
-        Mode::Directory => v.clone(),
-        Mode::Manifest => format!("{v}/pyvenv.cfg"),
+    // With manifest-only runfiles a build-time venv cannot run; only a rules_python run-time venv still
+    // links into its real directory, found through the venv's own pyvenv.cfg.
+    let venv_key = d.venv.as_ref().and_then(|v| match runfiles.mode {
+        Mode::Directory => Some(v.clone()),
+        Mode::Manifest => d.drop_in.as_ref().map(|_| format!("{v}/pyvenv.cfg")),
     });
     let venv_python = d.drop_in.as_ref().and_then(|x| x.venv_python.clone());
     let wanted: [Option<&str>; 5] = [

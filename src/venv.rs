@@ -70,13 +70,20 @@ pub struct Request<'a> {
 
 pub fn prepare(request: &Request, trace: &mut Trace) -> Result<Venv> {
     let target = request.descriptor.target.as_str();
-    let reason = match (&request.build_time_venv, request.runfiles.mode) {
-        (None, _) => "the descriptor names no build-time venv".to_string(),
-        (Some(_), Mode::Manifest) => {
+    let reason = match (
+        &request.descriptor.venv,
+        request.runfiles.mode,
+        &request.build_time_venv,
+    ) {
+        (None, _, _) => "the descriptor names no build-time venv".to_string(),
+        (Some(_), Mode::Manifest, _) => {
             "the runfiles are manifest-only, so the build-time venv's links do not exist"
                 .to_string()
         }
-        (Some(dir), Mode::Directory) => match check_build_time(request, dir) {
+        (Some(rel), Mode::Directory, None) => {
+            format!("the build-time venv {rel:?} is not in the runfiles")
+        }
+        (Some(_), Mode::Directory, Some(dir)) => match check_build_time(request, dir) {
             Ok(venv) => {
                 trace.note(|| format!("venv: build-time {} (usable)", show_path(&venv.dir)));
                 return Ok(venv);
