@@ -15,16 +15,18 @@ use std::ffi::{CStr, CString};
 use std::os::unix::ffi::OsStrExt;
 
 pub struct Environment {
+    /// `NAME=value` bytes; each is followed in memory by the NUL that ends its `environ` string.
     #[cfg(unix)]
-    entries: Vec<&'static CStr>,
+    entries: Vec<&'static [u8]>,
     #[cfg(not(unix))]
     vars: Vec<(OsString, OsString)>,
 }
 
 /// The program's environment, ready for the OS seam.
 pub struct ChildEnv {
+    /// Inherited `environ` strings (NUL-terminated in memory, see [`Environment`]).
     #[cfg(unix)]
-    pub inherited: Vec<&'static CStr>,
+    pub inherited: Vec<&'static [u8]>,
     #[cfg(unix)]
     pub added: Vec<CString>,
     #[cfg(not(unix))]
@@ -53,7 +55,7 @@ impl Environment {
         unsafe {
             let mut cursor = environ;
             while !cursor.is_null() && !(*cursor).is_null() {
-                entries.push(CStr::from_ptr(*cursor));
+                entries.push(CStr::from_ptr(*cursor).to_bytes());
                 cursor = cursor.add(1);
             }
         }
@@ -68,6 +70,16 @@ impl Environment {
     }
 
     /// The first value of `name` (a duplicated variable keeps its first value, as `getenv` does).
+    #[cfg(unix)]
+    pub fn get(&self, name: &str) -> Option<&OsStr> {
+        let name = name.as_bytes();
+        self.entries
+            .iter()
+            .find(|e| e.len() > name.len() && e[name.len()] == b'=' && e.starts_with(name))
+            .map(|e| OsStr::from_bytes(&e[name.len() + 1..]))
+    }
+
+    #[cfg(not(unix))]
     pub fn get(&self, name: &str) -> Option<&OsStr> {
         self.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
     }
@@ -76,7 +88,7 @@ impl Environment {
         #[cfg(unix)]
         {
             self.entries.iter().map(|e| {
-                let (k, v) = split(e.to_bytes());
+                let (k, v) = split(e);
                 (OsStr::from_bytes(k), OsStr::from_bytes(v))
             })
         }
@@ -98,7 +110,7 @@ impl Environment {
                 .entries
                 .iter()
                 .copied()
-                .filter(|e| !replaced(OsStr::from_bytes(split(e.to_bytes()).0)))
+                .filter(|e| !replaced(OsStr::from_bytes(split(e).0)))
                 .collect();
             let added = set
                 .iter()

@@ -80,7 +80,12 @@ pub fn exec(program: &Path, argv: &[OsString], env: &ChildEnv) -> io::Error {
     argv_ptrs.push(std::ptr::null());
     let mut envp: Vec<*const libc::c_char> =
         Vec::with_capacity(env.inherited.len() + env.added.len() + 1);
-    envp.extend(env.inherited.iter().map(|e| e.as_ptr()));
+    // Each inherited entry is a slice of an `environ` string, whose NUL follows it in memory.
+    envp.extend(
+        env.inherited
+            .iter()
+            .map(|e| e.as_ptr().cast::<libc::c_char>()),
+    );
     envp.extend(env.added.iter().map(|e| e.as_ptr()));
     envp.push(std::ptr::null());
     // SAFETY: plain libc calls; every pointer array is NULL-terminated and its strings outlive the call.
