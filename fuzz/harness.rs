@@ -374,7 +374,7 @@ fn reference_lookup(lines: &[(Vec<u8>, Vec<u8>)], key: &str) -> Result<Option<En
                 && k.starts_with(link)
                 && k[link.len()] == b'/'
                 && !target.is_empty()
-                && prefix.map_or(true, |(_, n)| link.len() > n)
+                && prefix.is_none_or(|(_, n)| link.len() > n)
             {
                 prefix = Some((target, link.len()));
             }
@@ -453,7 +453,8 @@ fn manifest_keys(lines: &[(Vec<u8>, Vec<u8>)]) -> Vec<String> {
     keys
 }
 
-/// Documented limitation (`Check::Tolerant` allows it, `Check::Strict` does not): in an unsorted
+/// Documented limitation (`Check::Tolerant` allows it, `Check::Strict` does not; and see the blank
+/// line bug below): in an unsorted
 /// (hand-written) file, a conflicting duplicate may go unnoticed, because a key found by bisection or
 /// before the early stop is not looked for again; the lookup then answers with one of the duplicates.
 pub fn manifest_checked(data: &[u8], check: Check) {
@@ -481,11 +482,23 @@ pub fn manifest_checked(data: &[u8], check: Check) {
     let keys = manifest_keys(&lines);
     let is_sorted = sorted(&lines);
     let unsorted_conflicts = !is_sorted && has_conflicts(&lines);
+    // Known bug (reported; `Check::Tolerant` allows it): the bisection reads a blank line as a line with
+    // an empty link, which `lines()` skips, so a blank line between two conflicting duplicates of a
+    // sorted file hides the conflict, and the key "" can match a blank line.
+    let blank_lines = data
+        .split(|b| *b == b'\n')
+        .rev()
+        .skip(1)
+        .any(|l| l.is_empty() || l == b"\r");
+    let tolerated = |key: &str| {
+        check == Check::Tolerant
+            && (unsorted_conflicts || (blank_lines && (key.is_empty() || has_conflicts(&lines))))
+    };
     let mut singles = Vec::new();
     for key in &keys {
         let got = m.lookup(key);
         let want = reference_lookup(&lines, key);
-        if check == Check::Strict || !unsorted_conflicts {
+        if !tolerated(key) {
             assert_eq!(got, want, "lookup({key:?})");
         }
         // Never a path for a key that no line names (exactly, as a prefix, or through a link).
@@ -503,7 +516,7 @@ pub fn manifest_checked(data: &[u8], check: Check) {
 
     // One batched pass answers like one lookup per key, except that a conflict fails the whole batch.
     let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-    if !unsorted_conflicts {
+    if !keys.iter().any(|k| tolerated(k)) {
         let batch = m.lookup_all(&refs);
         assert_eq!(batch.len(), keys.len());
         let conflicting: Vec<&String> = keys
@@ -704,9 +717,9 @@ const ROOTS: [&str; 4] = [
 /// `XDG_CACHE_HOME`, `HOME`, `TMPDIR`. Checks `Fnv` against FNV-1a, `cache_bases`, and the import
 /// directories a `.pth` file is written from: deterministic, absolute, one line each.
 ///
-/// Known bug (reported, `Check::Tolerant` allows it): the descriptor accepts an import or workspace
-/// name with trailing white space (or a workspace name with a carriage return), which cannot be a
-/// `.pth` line, and `import_dirs` then leaves it off the import path silently.
+/// In directory mode every import the descriptor accepts is on the import path: the descriptor refuses
+/// names that cannot be a `.pth` line (fixed in b89bd43; it used to accept trailing white space, which
+/// `import_dirs` then dropped silently; `Check::Tolerant` still allows that).
 pub fn venv_key_checked(data: &[u8], check: Check) {
     let fields: Vec<&[u8]> = data.splitn(6, |b| *b == 0).collect();
     let field = |i: usize| fields.get(i).copied().unwrap_or(b"");

@@ -161,11 +161,23 @@ fn unsorted_manifest_conflict_after_a_larger_link() {
     harness::manifest_checked(&data, harness::Check::Strict);
 }
 
+/// Fixed in b89bd43: the descriptor now refuses such a name.
 #[test]
-#[ignore = "bug: the descriptor accepts an import with trailing white space, which import_dirs drops silently"]
 fn import_with_trailing_space_is_refused_or_kept() {
-    // imports = ["_main/lib "]: validate() accepts it, fits_pth_line() refuses it, and the program runs
-    // without that directory on sys.path and without a word. Refuse it in check_runfiles_path.
+    // imports = ["_main/lib "]: validate() used to accept it and import_dirs() to drop it silently (a
+    // .pth line loses its trailing white space), so the program ran without it on sys.path.
     let data = regression("venv_key", "bug-import-with-trailing-space-dropped");
     harness::venv_key_checked(&data, harness::Check::Strict);
+}
+
+#[test]
+#[ignore = "bug: a blank line between conflicting duplicates of a sorted manifest hides the conflict"]
+fn blank_line_between_conflicting_duplicates() {
+    // `a /x`, ``, `a /y`: lines() skips the blank line, so the file is sorted and `a` is listed twice
+    // with different targets; the bisection's neighbour walk stops at the blank line and answers /y.
+    // The second input: the bisection matches the key "" against a blank line (never a launcher key).
+    let data = regression("manifest", "bug-blank-line-hides-conflict");
+    harness::manifest_checked(&data, harness::Check::Strict);
+    let data = regression("manifest", "bug-blank-line-matches-empty-key");
+    harness::manifest_checked(&data, harness::Check::Strict);
 }
