@@ -208,6 +208,9 @@ impl Manifest {
     /// are checked for conflicting targets, since a sorted file keeps duplicates together.
     fn binary_search(&self, key: &[u8]) -> Result<Option<Hit>, LookupError> {
         let data = self.bytes();
+        if key.is_empty() {
+            return Ok(None);
+        }
         let line_at = |start: usize| {
             let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
             let raw = &data[start..end];
@@ -222,33 +225,40 @@ impl Manifest {
                 std::cmp::Ordering::Less => lo = end + 1,
                 std::cmp::Ordering::Greater => hi = start,
                 std::cmp::Ordering::Equal => {
-                    let conflict =
-                        |other: &Line| other.link[..] == *key && other.target != line.target;
-                    let (mut before, mut after) = (start, end);
+                    // Neighbours with the same link; blank lines do not count as lines (as in `lines`).
+                    let conflict = |other: &Line| other.target != line.target;
+                    let conflict_error = || LookupError::Conflict {
+                        key: String::from_utf8_lossy(key).into_owned(),
+                    };
+                    let mut before = start;
                     while before > 0 {
                         let prev = memchr::memrchr(b'\n', &data[..before - 1]).map_or(0, |i| i + 1);
-                        let (other, _) = line_at(prev);
-                        if other.link[..] != *key {
-                            break;
-                        }
-                        if conflict(&other) {
-                            return Err(LookupError::Conflict {
-                                key: String::from_utf8_lossy(key).into_owned(),
-                            });
-                        }
+                        let (other, other_end) = line_at(prev);
                         before = prev;
-                    }
-                    while after < data.len() {
-                        let (other, next_end) = line_at(after + 1);
+                        if prev == other_end || data[prev..other_end] == *b"\r" {
+                            continue;
+                        }
                         if other.link[..] != *key {
                             break;
                         }
                         if conflict(&other) {
-                            return Err(LookupError::Conflict {
-                                key: String::from_utf8_lossy(key).into_owned(),
-                            });
+                            return Err(conflict_error());
                         }
+                    }
+                    let mut after = end;
+                    while after < data.len() {
+                        let next = after + 1;
+                        let (other, next_end) = line_at(next);
                         after = next_end;
+                        if next == next_end || data[next..next_end] == *b"\r" {
+                            continue;
+                        }
+                        if other.link[..] != *key {
+                            break;
+                        }
+                        if conflict(&other) {
+                            return Err(conflict_error());
+                        }
                     }
                     return Ok(Some(Hit {
                         exact: true,
@@ -549,6 +559,16 @@ mod tests {
         }
         assert_eq!(m.lookup("_main/f99999.py"), Ok(None));
         assert_eq!(m.lookup("_main"), Ok(None));
+    }
+
+    #[test]
+    fn blank_lines_do_not_hide_a_conflict() {
+        let m = manifest("a /x\n\n\r\na /y\nb /b\n");
+        assert_eq!(
+            m.lookup("a"),
+            Err(LookupError::Conflict { key: "a".into() })
+        );
+        assert_eq!(m.lookup(""), Ok(None));
     }
 
     #[test]
