@@ -170,12 +170,12 @@ fn import_with_trailing_space_is_refused_or_kept() {
     harness::venv_key_checked(&data, harness::Check::Strict);
 }
 
+/// Fixed in 5e1407c.
 #[test]
-#[ignore = "bug: a blank line between conflicting duplicates of a sorted manifest hides the conflict"]
 fn blank_line_between_conflicting_duplicates() {
     // `a /x`, ``, `a /y`: lines() skips the blank line, so the file is sorted and `a` is listed twice
-    // with different targets; the bisection's neighbour walk stops at the blank line and answers /y.
-    // The second input: the bisection matches the key "" against a blank line (never a launcher key).
+    // with different targets; the bisection's neighbour walk used to stop at the blank line and answer /y.
+    // The second input: the bisection used to match the key "" against a blank line.
     let data = regression("manifest", "bug-blank-line-hides-conflict");
     harness::manifest_checked(&data, harness::Check::Strict);
     let data = regression("manifest", "bug-blank-line-matches-empty-key");
