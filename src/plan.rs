@@ -146,7 +146,7 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
             let extra = words::split(value.as_encoded_bytes()).map_err(|problem| {
                 Error::usage(
                     format!("{var} has {problem}: {}", show(value)),
-                    "quote it the way a POSIX shell would",
+                    "quote it as for Python's shlex.split (a POSIX shell command line)",
                 )
             })?;
             trace.note(|| format!("interpreter args from {var}: {extra:?}"));

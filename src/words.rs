@@ -1,9 +1,10 @@
 //! Splitting `PY_LAUNCHER_INTERPRETER_ARGS` / `RULES_PYTHON_ADDITIONAL_INTERPRETER_ARGS` into arguments.
 //!
-//! The rules follow POSIX shell words without any expansion: blanks separate words; '…' keeps
-//! everything literally; "…" keeps everything but lets `\` escape `"`, `\`, `$` and a backquote; a `\`
-//! outside quotes escapes the next byte. This is what `shlex.split` (rules_python's Python stage 1)
-//! does, so a value that works there works here. Nothing is ever run by a shell.
+//! Exactly Python's `shlex.split` (POSIX mode), which rules_python's Python stage 1 uses, so a value that
+//! works there works here: blanks (space, tab, newline, carriage return) separate words; '…' keeps
+//! everything literally; inside "…" a backslash escapes only `"` and `\` (any other backslash stays);
+//! outside quotes a backslash makes the next byte literal (a newline included). No expansion of any kind,
+//! and nothing is ever run by a shell.
 
 /// `Err` names the problem (an unterminated quote or a trailing backslash).
 pub fn split(input: &[u8]) -> Result<Vec<Vec<u8>>, &'static str> {
@@ -33,8 +34,7 @@ pub fn split(input: &[u8]) -> Result<Vec<Vec<u8>>, &'static str> {
                     match bytes.next() {
                         Some(b'"') => break,
                         Some(b'\\') => match bytes.next() {
-                            Some(c @ (b'"' | b'\\' | b'$' | b'`')) => w.push(c),
-                            Some(b'\n') => {}
+                            Some(c @ (b'"' | b'\\')) => w.push(c),
                             Some(c) => w.extend_from_slice(&[b'\\', c]),
                             None => return Err("an unterminated double quote"),
                         },
@@ -44,7 +44,6 @@ pub fn split(input: &[u8]) -> Result<Vec<Vec<u8>>, &'static str> {
                 }
             }
             b'\\' => match bytes.next() {
-                Some(b'\n') => {}
                 Some(c) => word.get_or_insert_with(Vec::new).push(c),
                 None => return Err("a trailing backslash"),
             },
@@ -80,6 +79,11 @@ mod tests {
             ["-c", "print('a b')", "x y", ""]
         );
         assert_eq!(s(r#""a\"b\\c\d""#), [r#"a"b\c\d"#]);
+        // The four cases where shlex differs from a POSIX shell (checked against Python 3.11).
+        assert_eq!(s(r#""a\$b""#), [r#"a\$b"#]);
+        assert_eq!(s(r#""a\`b""#), [r#"a\`b"#]);
+        assert_eq!(s("a\\\nb"), ["a\nb"]);
+        assert_eq!(s("\"a\\\nb\""), ["a\\\nb"]);
         assert_eq!(s("   "), Vec::<String>::new());
     }
 
