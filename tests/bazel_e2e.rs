@@ -318,15 +318,7 @@ impl Bazel {
             .current_dir(&self.workspace)
             .env("XDG_CACHE_HOME", &self.cache_home)
             .stdin(Stdio::null());
-        for var in [
-            "RUNFILES_DIR",
-            "RUNFILES_MANIFEST_FILE",
-            "JAVA_RUNFILES",
-            "PY_LAUNCHER_DEBUG",
-            "PYTHONSAFEPATH",
-        ] {
-            cmd.env_remove(var);
-        }
+        scrub_inherited_env(&mut cmd);
         cmd
     }
 
@@ -361,15 +353,7 @@ impl Bazel {
             .current_dir(&self.root)
             .env("XDG_CACHE_HOME", &self.cache_home)
             .stdin(Stdio::null());
-        for var in [
-            "RUNFILES_DIR",
-            "RUNFILES_MANIFEST_FILE",
-            "JAVA_RUNFILES",
-            "PY_LAUNCHER_DEBUG",
-            "PYTHONSAFEPATH",
-        ] {
-            cmd.env_remove(var);
-        }
+        scrub_inherited_env(&mut cmd);
         cmd.output().unwrap()
     }
 
@@ -1183,4 +1167,18 @@ fn documented_example_builds_and_runs() {
         docs.contains(&toolchains),
         "docs/bazel.md must contain tests/bazel/workspace/toolchains/BUILD.bazel verbatim"
     );
+}
+
+/// Variables the test runner itself may carry that would steer a launch (a parent's runfiles, our own
+/// debug switch, the caller's safe-path choice): every Bazel or binary run starts without them.
+fn scrub_inherited_env(cmd: &mut Command) {
+    for var in [
+        "RUNFILES_DIR",
+        "RUNFILES_MANIFEST_FILE",
+        "JAVA_RUNFILES",
+        "PY_LAUNCHER_DEBUG",
+        "PYTHONSAFEPATH",
+    ] {
+        cmd.env_remove(var);
+    }
 }
