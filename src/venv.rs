@@ -9,9 +9,8 @@
 //! whose interpreter link or import file was changed or removed is rebuilt, never used.
 
 use std::ffi::OsString;
-use std::fs::{self, DirBuilder, OpenOptions};
+use std::fs;
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -568,7 +567,7 @@ fn ensure_private_dir(dir: &Path) -> std::result::Result<(), DirProblem> {
     if let Some(parent) = dir.parent() {
         fs::create_dir_all(parent).map_err(|e| DirProblem::Unusable(e.to_string()))?;
     }
-    match DirBuilder::new().mode(0o700).create(dir) {
+    match sys::create_private_dir(dir, false) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(DirProblem::Unusable(e.to_string())),
@@ -591,7 +590,7 @@ fn create(request: &Request, layout: &Layout, base: &Path, name: &str) -> io::Re
     if fs::symlink_metadata(&temp).is_ok() {
         fs::remove_dir_all(&temp)?;
     }
-    DirBuilder::new().mode(0o700).create(&temp)?;
+    sys::create_private_dir(&temp, false)?;
     checkpoint("tempdir");
     let result = fill(request, layout, &temp).and_then(|()| {
         checkpoint("filled");
@@ -642,17 +641,17 @@ fn unique() -> u128 {
 
 fn fill(request: &Request, layout: &Layout, dir: &Path) -> io::Result<()> {
     let bin = dir.join("bin");
-    DirBuilder::new().mode(0o700).create(&bin)?;
-    std::os::unix::fs::symlink(&layout.interpreter, bin.join(&layout.bin_name))?;
+    sys::create_private_dir(&bin, false)?;
+    sys::symlink(&layout.interpreter, &bin.join(&layout.bin_name))?;
     for alias in ["python3", "python"] {
         if layout.bin_name != alias {
-            std::os::unix::fs::symlink(&layout.bin_name, bin.join(alias))?;
+            sys::symlink(Path::new(&layout.bin_name), &bin.join(alias))?;
         }
     }
     checkpoint("bin");
     if let Some(runfiles_venv) = &layout.link_to {
-        std::os::unix::fs::symlink(runfiles_venv.join("pyvenv.cfg"), dir.join("pyvenv.cfg"))?;
-        std::os::unix::fs::symlink(runfiles_venv.join("lib"), dir.join("lib"))?;
+        sys::symlink(&runfiles_venv.join("pyvenv.cfg"), &dir.join("pyvenv.cfg"))?;
+        sys::symlink(&runfiles_venv.join("lib"), &dir.join("lib"))?;
     } else {
         let home = layout.interpreter.parent().unwrap_or(Path::new("/"));
         let cfg = format!(
@@ -667,10 +666,7 @@ fn fill(request: &Request, layout: &Layout, dir: &Path) -> io::Result<()> {
             "lib/python{}.{}/site-packages",
             layout.version.0, layout.version.1
         ));
-        DirBuilder::new()
-            .mode(0o700)
-            .recursive(true)
-            .create(&site)?;
+        sys::create_private_dir(&site, true)?;
         write_new(
             &site.join("bazel_build_info.py"),
             BUILD_INFO_MODULE.as_bytes(),
@@ -755,11 +751,7 @@ pub fn fits_pth_line(dir: &Path) -> bool {
 }
 
 fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut file = sys::create_private_file(path)?;
     file.write_all(bytes)
 }
 

@@ -118,8 +118,13 @@ pub fn run_capturing_stdout(program: &Path, args: &[&str]) -> io::Result<(Option
     let mut fds = [0 as libc::c_int; 2];
     // SAFETY: plain libc calls on locals; the pipe ends are closed on every path below.
     unsafe {
-        if libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+        // pipe + FD_CLOEXEC rather than pipe2, which macOS lacks; the launcher is single-threaded, so no
+        // other fork can see the descriptors in between.
+        if libc::pipe(fds.as_mut_ptr()) != 0 {
             return Err(io::Error::last_os_error());
+        }
+        for fd in fds {
+            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
         }
         let (read_end, write_end) = (fds[0], fds[1]);
         let mut actions: libc::posix_spawn_file_actions_t = std::mem::zeroed();
@@ -170,6 +175,29 @@ pub fn run_capturing_stdout(program: &Path, args: &[&str]) -> io::Result<(Option
         let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
         Ok((code, output))
     }
+}
+
+/// Creates a directory only its owner can enter (0700), and its missing parents with `recursive`.
+pub fn create_private_dir(path: &Path, recursive: bool) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .recursive(recursive)
+        .create(path)
+}
+
+/// Creates a new file only its owner can read (0600); fails if anything exists at `path` (`O_EXCL`).
+pub fn create_private_file(path: &Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
 }
 
 pub const ENOEXEC: i32 = libc::ENOEXEC;

@@ -54,12 +54,12 @@ pub fn invoked_path(argv0: Option<&OsString>) -> Option<PathBuf> {
 }
 
 /// Runs the interpreter as a child and exits with its status; returns only if it could not start.
-pub fn exec(program: &Path, argv: &[OsString], env: &[(OsString, OsString)]) -> io::Error {
+pub fn exec(program: &Path, argv: &[OsString], env: &crate::environment::ChildEnv) -> io::Error {
     let mut command = Command::new(program);
     command
         .args(argv.iter().skip(1))
         .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)));
+        .envs(env.vars.iter().map(|(k, v)| (k, v)));
     match command.status() {
         Ok(status) => std::process::exit(status.code().unwrap_or(1)),
         Err(err) => err,
@@ -73,6 +73,28 @@ pub fn run_capturing_stdout(program: &Path, args: &[&str]) -> io::Result<(Option
         .stderr(std::process::Stdio::inherit())
         .output()?;
     Ok((output.status.code(), output.stdout))
+}
+
+/// Windows has no mode bits; a directory under the user's profile is private through its ACL.
+pub fn create_private_dir(path: &Path, recursive: bool) -> io::Result<()> {
+    std::fs::DirBuilder::new().recursive(recursive).create(path)
+}
+
+pub fn create_private_file(path: &Path) -> io::Result<File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+}
+
+/// Needs the "create symbolic links" privilege (Developer Mode); a port would copy the interpreter's
+/// directory layout instead, as Python's own `venv` does on Windows.
+pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
+    if target.is_dir() {
+        std::os::windows::fs::symlink_dir(target, link)
+    } else {
+        std::os::windows::fs::symlink_file(target, link)
+    }
 }
 
 pub const ENOEXEC: i32 = 193; // ERROR_BAD_EXE_FORMAT
