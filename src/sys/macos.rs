@@ -1,5 +1,6 @@
 //! macOS: `_NSGetExecutablePath` (through std) gives our own executable; argv[0] is the path as invoked.
-//! Not built or tested here; kept one module away so that a port needs no change to the policy modules.
+//! Compile-checked by scripts/test (`cargo check --target x86_64-apple-darwin`), not run here; kept one
+//! module away so that a port needs no change to the policy modules.
 
 use std::ffi::OsString;
 use std::fs::File;

@@ -1,6 +1,6 @@
 //! Windows: no `exec`, so the launcher starts the interpreter as a child, waits, and exits with its code.
-//! Not built or tested here (only Linux builds in this project's CI); it keeps the same function names as
-//! the Unix modules so that a port changes nothing outside `sys/`.
+//! Compile-checked by scripts/test (`cargo check --target x86_64-pc-windows-gnu`), not run here; it keeps
+//! the same function names as the Unix modules so that a port changes nothing outside `sys/`.
 
 use std::ffi::OsString;
 use std::fs::{File, Metadata};
