@@ -168,8 +168,3 @@ pub fn show(value: impl AsRef<OsStr>) -> String {
 pub fn show_path(path: &Path) -> String {
     show(path.as_os_str())
 }
-
-/// Names an OS error the way a user can search for it: `No such file or directory (os error 2)`.
-pub fn os_reason(err: &std::io::Error) -> String {
-    err.to_string()
-}

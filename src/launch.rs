@@ -10,7 +10,7 @@ use crate::descriptor::Descriptor;
 use crate::environment::Environment;
 use crate::error::{show, show_path, Error, Result};
 use crate::plan::{self, Invocation};
-use crate::runfiles::Discovery;
+use crate::runfiles::{Discovery, RealPath};
 use crate::{stub, sys, trailer};
 
 /// Runs the launcher. Returns only when nothing was executed: `Ok(())` after printing a JSON plan,
@@ -21,7 +21,6 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
         env.get("PY_LAUNCHER_DEBUG"),
         env.get("RULES_PYTHON_BOOTSTRAP_VERBOSE"),
     ));
-    let cwd = std::env::current_dir().ok();
 
     let own = sys::open_own_executable().map_err(|e| {
         Error::os(
@@ -29,16 +28,22 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
             "on Linux, /proc must be mounted",
         )
     })?;
-    let launcher_id = own.metadata().ok().map(|m| sys::file_id_of(&m));
-    let embedded = trailer::embedded_descriptor(&own)?;
+    let meta = own.metadata().map_err(|e| {
+        Error::os(
+            format!("cannot stat the launcher's own executable: {e}"),
+            "on Linux, /proc must be mounted",
+        )
+    })?;
+    let launcher_id = Some(sys::file_id_of(&meta));
+    let embedded = trailer::embedded_descriptor(&own, meta.len())?;
     drop(own);
 
     let (descriptor, user_args, discovery) = match embedded {
         Some(bytes) => {
             trace.note(|| "descriptor: embedded in the executable".into());
             let descriptor = Descriptor::from_json(&bytes)?;
-            let invoked = sys::invoked_path(args.first()).map(|p| absolute(&p, cwd.as_deref()));
-            let discovery = discovery(&env, invoked, sys::own_executable_path());
+            let invoked = sys::invoked_path(args.first()).map(|p| absolute(&p));
+            let discovery = discovery(&env, invoked, RealPath::OwnExecutable);
             (descriptor, args.get(1..).unwrap_or_default(), discovery)
         }
         None => {
@@ -52,8 +57,8 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
             let descriptor = stub::read_stub(&stub_path)?;
             trace.note(|| format!("descriptor: read from the stub {}", show_path(&stub_path)));
             stub::trace_facts(&descriptor, &mut trace);
-            let invoked = absolute(&stub_path, cwd.as_deref());
-            let real = std::fs::canonicalize(&invoked).ok();
+            let invoked = absolute(&stub_path);
+            let real = RealPath::CanonicalOf(invoked.clone());
             (
                 descriptor,
                 args.get(2..).unwrap_or_default(),
@@ -79,7 +84,7 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
     let plan = plan::build(&invocation, &mut trace)?;
 
     if trace.mode() == DebugMode::Json {
-        let json = plan.to_json(cwd.as_deref());
+        let json = plan.to_json(std::env::current_dir().ok().as_deref());
         let mut out = std::io::stdout().lock();
         return writeln!(out, "{json}")
             .and_then(|()| out.flush())
@@ -94,7 +99,7 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
     Err(exec_error(&plan.executable, &plan.interpreter.path, &err).for_target(&plan.target))
 }
 
-fn discovery(env: &Environment, invoked: Option<PathBuf>, real: Option<PathBuf>) -> Discovery {
+fn discovery(env: &Environment, invoked: Option<PathBuf>, real: RealPath) -> Discovery {
     Discovery {
         runfiles_dir: env.get("RUNFILES_DIR").map(Into::into),
         manifest_file: env.get("RUNFILES_MANIFEST_FILE").map(Into::into),
@@ -103,11 +108,12 @@ fn discovery(env: &Environment, invoked: Option<PathBuf>, real: Option<PathBuf>)
     }
 }
 
-/// Joins a relative path to the cwd without resolving symlinks (the runfiles tree is made of them).
+/// Joins a relative path to the cwd without resolving symlinks (the runfiles tree is made of them);
+/// the cwd is asked for only then, as `AT_EXECFN` is usually absolute already.
 /// `.` segments go (always safe); `..` stays, since only the file system knows what it means.
-fn absolute(path: &Path, cwd: Option<&Path>) -> PathBuf {
-    let joined = match cwd {
-        Some(cwd) if path.is_relative() => cwd.join(path),
+fn absolute(path: &Path) -> PathBuf {
+    let joined = match path.is_relative().then(std::env::current_dir) {
+        Some(Ok(cwd)) => cwd.join(path),
         _ => path.to_path_buf(),
     };
     joined.components().collect()

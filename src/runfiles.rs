@@ -44,8 +44,30 @@ pub struct Discovery {
     pub manifest_file: Option<OsString>,
     /// The executable as invoked (or the stub file in the drop-in route), already made absolute.
     pub invoked: Option<PathBuf>,
-    /// The real file behind it (`/proc/self/exe`, or the stub's real path).
-    pub real: Option<PathBuf>,
+    /// The real file behind it, found only if discovery gets that far.
+    pub real: RealPath,
+}
+
+/// Where the real file behind the invoked path comes from. Resolving it costs `readlink`/`realpath`
+/// calls, so it is done only when the candidates next to the invoked path have all failed.
+#[derive(Debug, Default, Clone)]
+pub enum RealPath {
+    #[default]
+    Unknown,
+    /// The running executable (`/proc/self/exe` on Linux).
+    OwnExecutable,
+    /// This file with every symlink resolved (a drop-in stub).
+    CanonicalOf(PathBuf),
+}
+
+impl RealPath {
+    fn resolve(&self) -> Option<PathBuf> {
+        match self {
+            RealPath::Unknown => None,
+            RealPath::OwnExecutable => crate::sys::own_executable_path(),
+            RealPath::CanonicalOf(path) => fs::canonicalize(path).ok(),
+        }
+    }
 }
 
 const MAX_SYMLINK_HOPS: usize = 40;
@@ -96,8 +118,16 @@ impl Runfiles {
             }
         }
 
+        // The usual winner, `<invoked>.runfiles`, is tried before the rest of the chain is worked out.
+        if let Some(invoked) = &where_.invoked {
+            let dir = with_suffix(invoked, ".runfiles");
+            match Self::check_dir(&dir, marker) {
+                Ok(()) => return Ok(Self::chosen_dir(dir, "<executable>.runfiles", trace)),
+                Err(why) => reject(trace, show_path(&dir), why),
+            }
+        }
         let chain = executable_chain(where_);
-        for exe in &chain {
+        for exe in chain.iter().skip(usize::from(where_.invoked.is_some())) {
             let dir = with_suffix(exe, ".runfiles");
             match Self::check_dir(&dir, marker) {
                 Ok(()) => return Ok(Self::chosen_dir(dir, "<executable>.runfiles", trace)),
@@ -140,16 +170,17 @@ impl Runfiles {
     }
 
     fn check_dir(dir: &Path, marker: Option<&str>) -> std::result::Result<(), &'static str> {
-        match fs::metadata(dir) {
-            Err(_) => return Err("missing"),
-            Ok(meta) if !meta.is_dir() => return Err("not a directory"),
-            Ok(_) => {}
-        }
-        match marker {
-            Some(marker) if fs::metadata(dir.join(marker)).is_err() => {
-                Err("does not hold this binary's main")
+        // One stat in the usual case: a marker found under `dir` proves `dir` is a directory too.
+        if let Some(marker) = marker {
+            if fs::metadata(dir.join(marker)).is_ok() {
+                return Ok(());
             }
-            _ => Ok(()),
+        }
+        match fs::metadata(dir) {
+            Err(_) => Err("missing"),
+            Ok(meta) if !meta.is_dir() => Err("not a directory"),
+            Ok(_) if marker.is_some() => Err("does not hold this binary's main"),
+            Ok(_) => Ok(()),
         }
     }
 
@@ -316,9 +347,9 @@ fn executable_chain(where_: &Discovery) -> Vec<PathBuf> {
             chain.push(current.clone());
         }
     }
-    if let Some(real) = &where_.real {
-        if !chain.contains(real) {
-            chain.push(real.clone());
+    if let Some(real) = where_.real.resolve() {
+        if !chain.contains(&real) {
+            chain.push(real);
         }
     }
     chain

@@ -169,16 +169,8 @@ fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result
 }
 
 /// Reads the descriptor bytes embedded in a file, for the launcher: `Ok(None)` when there is none.
-pub fn embedded_descriptor(file: &File) -> Result<Option<Vec<u8>>> {
-    let len = file
-        .metadata()
-        .map_err(|e| {
-            Error::os(
-                format!("cannot stat the launcher's own executable: {e}"),
-                "check /proc is mounted",
-            )
-        })?
-        .len();
+/// `len` is the file's length, from the `fstat` the caller already made.
+pub fn embedded_descriptor(file: &File, len: u64) -> Result<Option<Vec<u8>>> {
     match read(file, len) {
         Ok(Tail::Present(_, bytes)) => Ok(Some(bytes)),
         Ok(Tail::Absent) => Ok(None),

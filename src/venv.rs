@@ -252,11 +252,13 @@ fn venv_at(dir: &Path, layout: &Layout, created: bool, reason: String) -> Venv {
 
 /// A warm hit: the venv exists, its interpreter link points where it must, and its import file is there.
 fn find_valid(request: &Request, dir: &Path, trace: &mut Trace) -> Option<Venv> {
-    let meta = fs::symlink_metadata(dir).ok()?;
-    if !meta.is_dir() {
-        return None;
-    }
-    let recorded = fs::read_to_string(dir.join("py-launcher-venv.txt")).ok();
+    // Reading the record is the existence check too; only when it fails is the directory itself looked at
+    // (cold path), to tell "not made yet" from "damaged".
+    let recorded = match fs::read_to_string(dir.join("py-launcher-venv.txt")) {
+        Ok(text) => Some(text),
+        Err(_) if fs::symlink_metadata(dir).is_err() => return None,
+        Err(_) => None,
+    };
     let layout = recorded
         .as_deref()
         .and_then(|text| Layout::parse(text, request));
