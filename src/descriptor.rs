@@ -55,18 +55,19 @@ pub struct DropIn {
     pub stub_path: std::path::PathBuf,
     /// The program is a zip (`--build_python_zip`).
     pub is_zipfile: bool,
-    /// rules_python: the build-time venv must be rebuilt at run time as links into the runfiles venv
-    /// (`%recreate_venv_at_runtime%`), instead of the launcher's own venv content.
-    pub link_venv: bool,
+    /// rules_python: never use the build-time venv as it is, always make a run-time one
+    /// (`%recreate_venv_at_runtime%`).
+    pub recreate_venv: bool,
     /// rules_python: the venv's site-packages path relative to the venv root (`%venv_rel_site_packages%`).
     pub venv_rel_site_packages: Option<String>,
     /// rules_python: the runfiles path of the build-time venv's python (`%python_binary%`), whose name
     /// follows the interpreter's.
     pub venv_python: Option<String>,
-    /// rules_python: whenever a run-time venv is made (the build-time one is unusable, e.g. manifest-only
-    /// runfiles), it links `pyvenv.cfg` and `lib` into the runfiles venv as with `link_venv`, because that
-    /// `lib` holds rules_python's site init (`bazel.pth`), which sets the import path.
-    pub link_venv_fallback: bool,
+    /// rules_python: whenever a run-time venv is made (asked for, or the build-time one is unusable, e.g.
+    /// manifest-only runfiles), it links `pyvenv.cfg` and `lib` into the runfiles venv instead of holding
+    /// the launcher's own content, because that `lib` holds rules_python's site init (`bazel.pth`), which
+    /// sets the import path.
+    pub link_venv: bool,
     /// Every `key=value` the stub held, as written (an unsubstituted `%placeholder%` included), for the
     /// debug trace.
     pub facts: Vec<(String, String)>,

@@ -474,8 +474,8 @@ fn rules_python(facts: &Facts, path: &Path) -> std::result::Result<Descriptor, S
         .collect();
 
     let mut drop_in = facts.drop_in(path);
-    drop_in.link_venv = recreate && venv.is_some();
-    drop_in.link_venv_fallback = venv.is_some();
+    drop_in.recreate_venv = recreate && venv.is_some();
+    drop_in.link_venv = venv.is_some();
     drop_in.venv_rel_site_packages = site_packages;
     drop_in.venv_python = venv.as_ref().and(venv_python);
     Ok(Descriptor {
@@ -534,7 +534,7 @@ pub fn trace_facts(descriptor: &Descriptor, trace: &mut Trace) {
                 descriptor.venv.as_deref().unwrap_or("(none)"),
                 d.venv_python.as_deref().unwrap_or("(none)"),
                 d.venv_rel_site_packages.as_deref().unwrap_or("(none)"),
-                if d.link_venv { "yes" } else { "no (only if the build-time venv is unusable)" }
+                if d.recreate_venv { "yes" } else { "no (only if the build-time venv is unusable)" }
             )
         });
     }
@@ -596,7 +596,7 @@ mod tests {
         assert_eq!(d.interpreter_args, ["-X", "a b=c"]);
         assert!(d.imports.is_empty());
         let x = d.drop_in.unwrap();
-        assert!(x.link_venv && x.link_venv_fallback);
+        assert!(x.recreate_venv && x.link_venv);
         assert_eq!(
             x.venv_python.as_deref(),
             Some("_main/pkg/_app.venv/bin/python3")

@@ -119,7 +119,7 @@ fn check_build_time(request: &Request, dir: &Path) -> std::result::Result<Venv, 
         );
     }
     let drop_in = request.descriptor.drop_in.as_ref();
-    if drop_in.is_some_and(|d| d.link_venv) {
+    if drop_in.is_some_and(|d| d.recreate_venv) {
         return Err("the stub asks for the venv to be recreated at run time".into());
     }
     let version = expected_version(request).ok_or("the Python version is unknown")?;
@@ -361,7 +361,7 @@ impl Layout {
 
 fn link_target(request: &Request) -> Option<PathBuf> {
     let drop_in = request.descriptor.drop_in.as_ref()?;
-    if drop_in.link_venv || drop_in.link_venv_fallback {
+    if drop_in.link_venv {
         request.build_time_venv.clone()
     } else {
         None
