@@ -160,7 +160,7 @@ struct Layout {
     interpreter: PathBuf,
     bin_name: OsString,
     version: (u32, u32),
-    /// rules_python's recreate-at-run-time: link `pyvenv.cfg` and `lib` into this runfiles venv.
+    /// rules_python: link `pyvenv.cfg` and `lib` into this runfiles venv (`DropIn::link_venv`).
     link_to: Option<PathBuf>,
     system_site_packages: bool,
 }
