@@ -25,6 +25,7 @@ pub mod stub;
 pub mod sys;
 pub mod trailer;
 pub mod venv;
+pub mod version;
 pub mod words;
 
 pub use error::{Error, ErrorKind};
