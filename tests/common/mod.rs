@@ -3,6 +3,8 @@
 //! runner that starts from an empty environment and prints everything useful when an assertion fails.
 #![allow(dead_code)]
 
+pub mod bazel;
+
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::fmt;
