@@ -38,3 +38,17 @@ check_static() {
     return 1
   fi
 }
+
+TEST_DEPS_DIR=target/test-deps/wheels
+
+# ensure_test_deps: downloads the pinned wheels of tests/deps.txt (no dependencies, binary only) into
+# $TEST_DEPS_DIR; a re-run with an unchanged list downloads nothing.
+ensure_test_deps() {
+  local stamp="$TEST_DEPS_DIR/.deps.txt"
+  if [ -f "$stamp" ] && cmp -s tests/deps.txt "$stamp"; then return 0; fi
+  step "downloading the test dependencies (tests/deps.txt)"
+  mkdir -p "$TEST_DEPS_DIR"
+  /usr/bin/python3.11 -m pip download --no-deps --only-binary=:all: --disable-pip-version-check -q \
+    -d "$TEST_DEPS_DIR" -r tests/deps.txt
+  cp tests/deps.txt "$stamp"
+}

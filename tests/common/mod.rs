@@ -391,36 +391,42 @@ pub fn os(s: &str) -> OsString {
     OsString::from(s)
 }
 
-/// The `bazel-runfiles` package from PyPI (the real runfiles client), unpacked once per machine into
-/// `target/test-deps/`, downloaded with pip if it is not there yet.
-pub fn bazel_runfiles_package() -> PathBuf {
-    let deps = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-deps/bazel-runfiles");
-    let marker = deps.join("runfiles/__init__.py");
-    if marker.exists() {
-        return deps;
+/// The wheel of a pinned test dependency (`tests/deps.txt`), downloaded by `scripts/test`
+/// (`ensure_test_deps`) into `target/test-deps/wheels/`. `name` is the distribution name as wheels spell
+/// it (`bazel_runfiles`). Tests never download anything themselves.
+pub fn test_wheel(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-deps/wheels");
+    let prefix = format!("{name}-");
+    let found = fs::read_dir(&dir).ok().and_then(|entries| {
+        entries.flatten().map(|e| e.path()).find(|p| {
+            let file = p.file_name().unwrap().to_string_lossy();
+            file.starts_with(&prefix) && file.ends_with(".whl")
+        })
+    });
+    found.unwrap_or_else(|| {
+        panic!(
+            "no {name} wheel in {}: run scripts/test, or `. scripts/lib/setup.sh && ensure_test_deps`",
+            dir.display()
+        )
+    })
+}
+
+/// A test dependency's wheel unpacked once into `target/test-deps/<name>/` (wheels are zip files that
+/// are importable as they unpack).
+pub fn unpacked_wheel(name: &str) -> PathBuf {
+    let wheel = test_wheel(name);
+    let deps = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-deps");
+    let dir = deps.join(name);
+    let done = dir.join(".unpacked");
+    if done.exists() {
+        return dir;
     }
-    let lock =
-        fs::File::create(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-deps.lock")).ok();
-    let _ = lock.as_ref().map(|f| f.lock());
-    if marker.exists() {
-        return deps;
+    let lock = fs::File::create(deps.join(format!("{name}.lock"))).unwrap();
+    lock.lock().unwrap();
+    if done.exists() {
+        return dir;
     }
-    let wheels = deps.with_file_name("wheels");
-    fs::create_dir_all(&wheels).unwrap();
-    let status = Command::new("pip")
-        .args(["download", "--no-deps", "--only-binary=:all:", "-q", "-d"])
-        .arg(&wheels)
-        .arg("bazel-runfiles")
-        .status()
-        .expect("pip");
-    assert!(status.success(), "pip download bazel-runfiles failed");
-    let wheel = fs::read_dir(&wheels)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension() == Some(OsStr::new("whl")));
-    let wheel = wheel.expect("a bazel-runfiles wheel");
-    let staging = deps.with_file_name("bazel-runfiles.tmp");
+    let staging = deps.join(format!("{name}.tmp"));
     let _ = fs::remove_dir_all(&staging);
     let status = Command::new(PYTHON)
         .args(["-m", "zipfile", "-e"])
@@ -428,9 +434,19 @@ pub fn bazel_runfiles_package() -> PathBuf {
         .arg(&staging)
         .status()
         .unwrap();
-    assert!(status.success(), "unzip {wheel:?}");
-    let _ = fs::remove_dir_all(&deps);
-    fs::rename(&staging, &deps).unwrap();
-    assert!(marker.exists(), "the wheel has no runfiles/__init__.py");
+    assert!(status.success(), "unzip {}", wheel.display());
+    fs::write(staging.join(".unpacked"), b"").unwrap();
+    let _ = fs::remove_dir_all(&dir);
+    fs::rename(&staging, &dir).unwrap();
+    dir
+}
+
+/// The `bazel-runfiles` package from PyPI (the real runfiles client), unpacked.
+pub fn bazel_runfiles_package() -> PathBuf {
+    let deps = unpacked_wheel("bazel_runfiles");
+    assert!(
+        deps.join("runfiles/__init__.py").exists(),
+        "the bazel_runfiles wheel has no runfiles/__init__.py"
+    );
     deps
 }
