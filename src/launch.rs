@@ -66,6 +66,9 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
             )
         }
     };
+    if descriptor.venv_python {
+        return venv_python(&descriptor, &args, &env);
+    }
     if descriptor.drop_in.as_ref().is_some_and(|d| d.is_zipfile) {
         return Err(Error::usage(
             "zip executables (--build_python_zip) are not supported by py-launcher",
@@ -97,6 +100,22 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
         &env.for_child(&plan.env_set, &plan.env_unset),
     );
     Err(exec_error(&plan.executable, &plan.interpreter.path, &err).for_target(&plan.target))
+}
+
+/// The `venv_python` mode: this copy of the launcher is a build-time venv's `bin/python3` (docs/layout.md).
+/// It execs the platform interpreter with argv[0] = its own path, so CPython finds `../pyvenv.cfg` from
+/// argv[0] and the standard library from its `home`: a `sys.executable` subprocess runs in the same venv.
+/// Nothing else happens here (no runfiles, no environment change): the binary's own launch never comes
+/// this way, since it execs the interpreter directly with the same argv[0].
+fn venv_python(descriptor: &Descriptor, args: &[OsString], env: &Environment) -> Result<()> {
+    let own = sys::invoked_path(args.first())
+        .map(|p| absolute(&p))
+        .unwrap_or_default();
+    let mut argv: Vec<OsString> = vec![own.into_os_string()];
+    argv.extend(args.iter().skip(1).cloned());
+    let interpreter = Path::new(&descriptor.interpreter);
+    let err = sys::exec(interpreter, &argv, &env.for_child(&[], &[]));
+    Err(exec_error(interpreter, interpreter, &err).for_target(&descriptor.target))
 }
 
 fn discovery(env: &Environment, invoked: Option<PathBuf>, real: RealPath) -> Discovery {

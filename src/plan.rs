@@ -204,6 +204,13 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
     trace.note(|| format!("argv: {argv:?}"));
     trace.note(|| format!("environment: set {env_set:?}; unset {env_unset:?}"));
 
+    // A build-time venv's bin/python3 need not be a link to the interpreter (a platform runtime's is a
+    // copy of the launcher in its venv_python mode, docs/layout.md): exec the interpreter itself with
+    // argv[0] = the venv's python, which is all CPython looks at to find the venv.
+    let executable = match venv.kind {
+        VenvKind::BuildTime => interpreter.path.clone(),
+        VenvKind::RunTime => venv.python.clone(),
+    };
     Ok(Plan {
         target: d.target.clone(),
         runfiles_mode: runfiles.mode,
@@ -211,7 +218,7 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
         manifest: runfiles.manifest_path.clone(),
         configured_interpreter: d.interpreter.clone(),
         interpreter,
-        executable: venv.python.clone(),
+        executable,
         venv,
         argv,
         env_set,
