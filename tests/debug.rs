@@ -500,7 +500,7 @@ fn the_vscode_recipe_turns_a_plan_into_a_launch_configuration() {
     let plan: serde_json::Value = serde_json::from_str(&plan).unwrap();
     assert_eq!(config["type"], "debugpy");
     assert_eq!(config["request"], "launch");
-    assert_eq!(config["python"], plan["executable"]);
+    assert_eq!(config["python"], plan["argv"][0]);
     assert_eq!(strs(&config["pythonArgs"]), ["-X", "dev"]);
     assert_eq!(
         config["program"],
