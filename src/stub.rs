@@ -11,8 +11,15 @@
 //! - `bazel-native` (`templates/bazel_native_stub.tmpl`): Bazel's built-in `py_binary` placeholders.
 //! - `rules-python` (`templates/rules_python_stub.tmpl`): rules_python's stage-1 placeholders; the
 //!   program py-launcher runs is rules_python's stage 2, with the binary's venv python.
+//! - `stock-native`: Bazel's own Python stub, written when a runtime sets only `stub_shebang` (and
+//!   rules_python's `system_python` stub before 2.0, which has its shape). Same facts as `bazel-native`.
+//! - `stock-system-python`: rules_python's (2.0+) `system_python` stage 1. Same facts as `rules-python`.
 //!
-//! The last two share one line format, read by py-launcher only (never a shell or Python):
+//! The stock stubs are Python programs; they are read by matching the lines Bazel substitutes into
+//! (the `Anchor` tables, described in `docs/dropin.md`), never run. Both stock and template facts go
+//! through the same two translations into a [`Descriptor`].
+//!
+//! The two templates share one line format, read by py-launcher only (never a shell or Python):
 //!
 //! ```text
 //! #!/usr/bin/env py-launcher           the #! line (may be empty when run as `py-launcher STUB`)
@@ -30,10 +37,9 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::debug::Trace;
-use std::path::PathBuf;
 
 use crate::descriptor::{check_runfiles_path, Descriptor, VenvPolicy};
 use crate::error::{show_path, Error, Result};

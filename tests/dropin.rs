@@ -479,6 +479,8 @@ fn check_case(stub: Stub, mode: Mode, shebang: Shebang) {
     let orig = strs(&r["orig_argv"]);
     let executable = r["executable"].as_str().unwrap();
     let in_cache = executable.starts_with(tree.cache.to_str().unwrap());
+    // bazel_build_info lives in the venvs py-launcher makes; rules_python's venv is rules_python's.
+    assert_eq!(r["build_info"], !stub.is_rules_python(), "{case}");
     if stub.is_rules_python() {
         assert_eq!(r["site_init"], true, "{case}: bazel.pth ran the site init");
         assert_eq!(r["utf8_mode"], 1, "{case}");
