@@ -92,7 +92,7 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
     let plan = plan::build(&invocation, &mut trace)?;
 
     if trace.mode() == DebugMode::Json {
-        let json = plan.to_json(std::env::current_dir().ok().as_deref());
+        let json = debug::plan_json(&plan, std::env::current_dir().ok().as_deref());
         let mut out = std::io::stdout().lock();
         return writeln!(out, "{json}")
             .and_then(|()| out.flush())
