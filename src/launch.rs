@@ -40,7 +40,8 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
     })?;
     let launcher_id = Some(sys::file_id_of(&meta));
     let embedded = trailer::embedded_descriptor(&own, meta.len())?;
-    drop(own);
+    // Not closed: O_CLOEXEC closes it at exec, one system call fewer.
+    std::mem::forget(own);
 
     let (descriptor, origin, user_args, discovery) = match embedded {
         Some(bytes) => {
@@ -91,7 +92,7 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
     let plan = plan::build(&invocation, &mut trace)?;
 
     if trace.mode() == DebugMode::Json {
-        let json = plan.to_json(std::env::current_dir().ok().as_deref());
+        let json = debug::plan_json(&plan, std::env::current_dir().ok().as_deref());
         let mut out = std::io::stdout().lock();
         return writeln!(out, "{json}")
             .and_then(|()| out.flush())
