@@ -41,6 +41,10 @@ pub struct Descriptor {
     pub build_config: Option<String>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub system_site_packages: bool,
+    /// Runfiles path of the directory holding coverage.py's `coverage` package; set only in a build with
+    /// coverage enabled, used only when the test runner asks for coverage (`src/coverage.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage_tool: Option<String>,
     /// Set only by the drop-in route: facts a stub carries that the JSON schema does not expose.
     #[serde(skip)]
     pub drop_in: Option<DropIn>,
@@ -216,7 +220,11 @@ impl Descriptor {
                 );
             }
         }
-        for (field, value) in [("venv", &self.venv), ("build_config", &self.build_config)] {
+        for (field, value) in [
+            ("venv", &self.venv),
+            ("build_config", &self.build_config),
+            ("coverage_tool", &self.coverage_tool),
+        ] {
             if let Some(value) = value {
                 check_runfiles_path(field, value).map_err(|e| e.for_target(target))?;
             }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use crate::coverage;
 use crate::debug::Trace;
 use crate::descriptor::{Descriptor, InterpreterForm};
 use crate::environment::{os_from_bytes, Environment};
@@ -67,19 +68,21 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
         Mode::Manifest => d.drop_in.as_ref().map(|_| format!("{v}/pyvenv.cfg")),
     });
     let venv_python = d.drop_in.as_ref().and_then(|x| x.venv_python.clone());
-    let wanted: [Option<&str>; 5] = [
+    let coverage_key = coverage::wanted(d, inv.env);
+    let wanted: [Option<&str>; 6] = [
         d.main.as_deref(),
         (d.interpreter_form() == InterpreterForm::Runfiles).then_some(d.interpreter.as_str()),
         venv_key.as_deref(),
         venv_python.as_deref(),
         d.build_config.as_deref(),
+        coverage_key.as_deref(),
     ];
     let keys: Vec<&str> = wanted.iter().flatten().copied().collect();
     let mut resolved = runfiles
         .resolve_all(&keys)
         .map_err(|e| e.for_target(target))?
         .into_iter();
-    let [main, interp, venv_dir, venv_python, build_config] =
+    let [main, interp, venv_dir, venv_python, build_config, coverage_init] =
         wanted.map(|w| w.and_then(|_| resolved.next().flatten()));
     let venv_dir = match runfiles.mode {
         Mode::Directory => venv_dir,
@@ -99,6 +102,27 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
         }
         (_, main) => main,
     };
+
+    // Directory mode joins paths without looking; coverage mode (only) checks the tool is there.
+    let coverage_init = coverage_init.filter(|init| init.is_file());
+    let coverage_tool = match (&coverage_key, &coverage_init) {
+        (Some(key), None) => {
+            return Err(Error::runfiles(
+                format!("COVERAGE_DIR is set but the coverage tool's {key:?} is not in the runfiles"),
+                "check the py_launcher_toolchain's coverage_tool (a target providing coverage.py), or rebuild with `bazel coverage`",
+            )
+            .for_target(target))
+        }
+        (_, init) => init.as_deref().and_then(coverage::tool_dir),
+    };
+    if let Some(tool) = coverage_tool {
+        trace.note(|| {
+            format!(
+                "coverage: COVERAGE_DIR is set; running under coverage.py from {}",
+                show(tool)
+            )
+        });
+    }
 
     let interpreter = interpreter::resolve(
         d,
@@ -153,10 +177,16 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
             argv.extend(extra.into_iter().map(os_from_bytes));
         }
     }
-    match (&main, &d.main_module) {
-        (Some(main), _) => argv.push(main.clone().into_os_string()),
-        (None, Some(module)) => argv.extend(["-m".into(), module.into()]),
-        (None, None) => {}
+    match (coverage_tool, &main, &d.main_module) {
+        (Some(tool), main, module) => argv.extend(coverage::argv(
+            tool,
+            &d.workspace_name,
+            main.as_deref(),
+            module.as_deref(),
+        )),
+        (None, Some(main), _) => argv.push(main.clone().into_os_string()),
+        (None, None, Some(module)) => argv.extend(["-m".into(), module.into()]),
+        (None, None, None) => {}
     }
     argv.extend(inv.user_args.iter().cloned());
 
