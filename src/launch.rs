@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::debug::{DebugMode, Trace};
+use crate::debug::{self, DebugMode, Trace};
 use crate::descriptor::Descriptor;
 use crate::environment::Environment;
 use crate::error::{show, show_path, Error, Result};
@@ -17,10 +17,14 @@ use crate::{stub, sys, trailer};
 /// `Err` when something failed (the caller prints it and exits with its code).
 pub fn run(args: Vec<OsString>) -> Result<()> {
     let env = Environment::capture();
-    let mut trace = Trace::new(DebugMode::from_env(
-        env.get("PY_LAUNCHER_DEBUG"),
-        env.get("RULES_PYTHON_BOOTSTRAP_VERBOSE"),
-    ));
+    let debug = env.get("PY_LAUNCHER_DEBUG");
+    let (mode, unknown) = DebugMode::from_env(debug, env.get("RULES_PYTHON_BOOTSTRAP_VERBOSE"));
+    if unknown {
+        let warning = debug::unknown_mode_warning(debug.unwrap_or_default());
+        let _ = std::io::stderr().lock().write_all(warning.as_bytes());
+    }
+    let mut trace = Trace::new(mode);
+    trace.note(|| format!("py-launcher {}", crate::version::launcher_version()));
 
     let own = sys::open_own_executable().map_err(|e| {
         Error::os(
@@ -38,13 +42,18 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
     let embedded = trailer::embedded_descriptor(&own, meta.len())?;
     drop(own);
 
-    let (descriptor, user_args, discovery) = match embedded {
+    let (descriptor, origin, user_args, discovery) = match embedded {
         Some(bytes) => {
             trace.note(|| "descriptor: embedded in the executable".into());
             let descriptor = Descriptor::from_json(&bytes)?;
             let invoked = sys::invoked_path(args.first()).map(|p| absolute(&p));
             let discovery = discovery(&env, invoked, RealPath::OwnExecutable);
-            (descriptor, args.get(1..).unwrap_or_default(), discovery)
+            (
+                descriptor,
+                None,
+                args.get(1..).unwrap_or_default(),
+                discovery,
+            )
         }
         None => {
             let Some(stub_path) = args.get(1) else {
@@ -54,32 +63,30 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
                 ));
             };
             let stub_path = PathBuf::from(stub_path);
-            let descriptor = stub::read_stub(&stub_path)?;
+            let translated = stub::read_stub(&stub_path).map_err(not_a_stub)?;
             trace.note(|| format!("descriptor: read from the stub {}", show_path(&stub_path)));
-            stub::trace_facts(&descriptor, &mut trace);
+            stub::trace_facts(&translated, &mut trace);
+            let (descriptor, origin) = translated;
             let invoked = absolute(&stub_path);
             let real = RealPath::CanonicalOf(invoked.clone());
             (
                 descriptor,
+                Some(origin),
                 args.get(2..).unwrap_or_default(),
                 discovery(&env, Some(invoked), real),
             )
         }
     };
-    if descriptor.drop_in.as_ref().is_some_and(|d| d.is_zipfile) {
-        return Err(Error::usage(
-            "zip executables (--build_python_zip) are not supported by py-launcher",
-            "build without --build_python_zip (it is off by default on Linux)",
-        )
-        .for_target(&descriptor.target));
+    if descriptor.venv_python {
+        return venv_python(&descriptor, &args, &env);
     }
-
     let invocation = Invocation {
         descriptor: &descriptor,
         user_args,
         discovery,
         launcher_id,
         env: &env,
+        stub: origin,
     };
     let plan = plan::build(&invocation, &mut trace)?;
 
@@ -97,6 +104,38 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
         &env.for_child(&plan.env_set, &plan.env_unset),
     );
     Err(exec_error(&plan.executable, &plan.interpreter.path, &err).for_target(&plan.target))
+}
+
+/// Without a descriptor the launcher's first argument must be a stub. When it is not one at all, the
+/// launcher's state is the news, not the argument: say so and give the finalize hint. A file that is a
+/// stub, but a broken or zipped one, keeps the stub's own error.
+fn not_a_stub(err: Error) -> Error {
+    if err.kind != crate::ErrorKind::Usage || err.message().contains("--build_python_zip") {
+        return err;
+    }
+    Error::usage(
+        format!(
+            "this py-launcher has no embedded descriptor, so its first argument must be a drop-in stub, but {}",
+            err.message()
+        ),
+        "finalize it with py-launcher-finalize (or build the binary with the Bazel rules), or use it as a stub's #! interpreter: py-launcher STUB [ARGS...]",
+    )
+}
+
+/// The `venv_python` mode: this copy of the launcher is a build-time venv's `bin/python3` (docs/layout.md).
+/// It execs the platform interpreter with argv[0] = its own path, so CPython finds `../pyvenv.cfg` from
+/// argv[0] and the standard library from its `home`: a `sys.executable` subprocess runs in the same venv.
+/// Nothing else happens here (no runfiles, no environment change): the binary's own launch never comes
+/// this way, since it execs the interpreter directly with the same argv[0].
+fn venv_python(descriptor: &Descriptor, args: &[OsString], env: &Environment) -> Result<()> {
+    let own = sys::invoked_path(args.first())
+        .map(|p| absolute(&p))
+        .unwrap_or_default();
+    let mut argv: Vec<OsString> = vec![own.into_os_string()];
+    argv.extend(args.iter().skip(1).cloned());
+    let interpreter = Path::new(&descriptor.interpreter);
+    let err = sys::exec(interpreter, &argv, &env.for_child(&[], &[]));
+    Err(exec_error(interpreter, interpreter, &err).for_target(&descriptor.target))
 }
 
 fn discovery(env: &Environment, invoked: Option<PathBuf>, real: RealPath) -> Discovery {

@@ -27,6 +27,13 @@ pub const INTERPRETER_ARGS_VARS: [&str; 2] = [
     "RULES_PYTHON_ADDITIONAL_INTERPRETER_ARGS",
 ];
 
+/// `PY_LAUNCHER_DEBUGPY=[HOST:]PORT`: run the program under debugpy, listening there and waiting for a
+/// client before the program starts (docs/debugging.md).
+pub const DEBUGPY_VAR: &str = "PY_LAUNCHER_DEBUGPY";
+/// The directory holding the `debugpy` package for [`DEBUGPY_VAR`]; unset, `-m debugpy` imports it
+/// from the program's own import path.
+pub const DEBUGPY_PATH_VAR: &str = "PY_LAUNCHER_DEBUGPY_PATH";
+
 /// How the launcher was started, as far as planning needs to know.
 pub struct Invocation<'a> {
     pub descriptor: &'a Descriptor,
@@ -35,6 +42,8 @@ pub struct Invocation<'a> {
     /// Our own executable's identity: an interpreter that turns out to be us is refused.
     pub launcher_id: Option<FileId>,
     pub env: &'a Environment,
+    /// Report only: where a stub translator found the facts (never read to decide anything).
+    pub stub: Option<crate::stub::Origin>,
 }
 
 pub struct Plan {
@@ -47,10 +56,19 @@ pub struct Plan {
     pub venv: Venv,
     pub executable: PathBuf,
     pub argv: Vec<OsString>,
+    /// Where the debugger's arguments start in `argv` (they end where the program starts).
+    pub debugger_args_index: usize,
+    /// Where the program starts in `argv`: the main file, or `-m` and the module.
+    pub program_index: usize,
+    /// Where the user's arguments start in `argv` (they run to its end).
+    pub user_args_index: usize,
+    pub main: Option<PathBuf>,
+    pub main_module: Option<String>,
     pub env_set: Vec<(OsString, OsString)>,
     pub env_unset: Vec<OsString>,
     pub build_config: Option<PathBuf>,
-    pub stub: Option<crate::descriptor::DropIn>,
+    /// Report only (`PY_LAUNCHER_DEBUG=json`): the stub the facts came from, if any.
+    pub stub: Option<crate::stub::Origin>,
 }
 
 pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
@@ -61,13 +79,14 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
         .map_err(|e| e.for_target(target))?;
 
     // Every runfiles path the launch needs, resolved in one pass (one manifest scan in manifest mode).
-    // With manifest-only runfiles a build-time venv cannot run; only a rules_python run-time venv still
-    // links into its real directory, found through the venv's own pyvenv.cfg.
+    // With manifest-only runfiles a build-time venv cannot run; only a run-time venv that links into it
+    // still needs its real directory, found through the venv's own pyvenv.cfg.
+    let policy = &d.venv_policy;
     let venv_key = d.venv.as_ref().and_then(|v| match runfiles.mode {
         Mode::Directory => Some(v.clone()),
-        Mode::Manifest => d.drop_in.as_ref().map(|_| format!("{v}/pyvenv.cfg")),
+        Mode::Manifest => policy.link_build_time.then(|| format!("{v}/pyvenv.cfg")),
     });
-    let venv_python = d.drop_in.as_ref().and_then(|x| x.venv_python.clone());
+    let venv_python = policy.python.clone();
     let coverage_key = coverage::wanted(d, inv.env);
     let wanted: [Option<&str>; 6] = [
         d.main.as_deref(),
@@ -99,6 +118,22 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
                 "add it to the binary's srcs, or rebuild so that the runfiles are complete",
             )
             .for_target(target))
+        }
+        (Some(rel), Some(path)) if runfiles.mode == Mode::Manifest => {
+            // A directory tree proved the main file exists when it was chosen; a manifest only lists it.
+            // One stat here, so that a stale manifest is named instead of Python's "can't open file".
+            if std::fs::metadata(&path).is_err() {
+                return Err(Error::runfiles(
+                    format!(
+                        "the manifest {} lists the main file {rel:?} at {}, which no longer exists",
+                        show(runfiles.manifest_path.as_deref().unwrap_or(&runfiles.root)),
+                        show(&path)
+                    ),
+                    "the manifest is stale (a file moved or was deleted after the build): rebuild the binary",
+                )
+                .for_target(target));
+            }
+            Some(path)
         }
         (_, main) => main,
     };
@@ -173,10 +208,24 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
                     "quote it as for Python's shlex.split (a POSIX shell command line)",
                 )
             })?;
-            trace.note(|| format!("interpreter args from {var}: {extra:?}"));
+            let start = argv.len();
             argv.extend(extra.into_iter().map(os_from_bytes));
+            trace.note(|| format!("interpreter args from {var}: {}", shown(&argv[start..])));
         }
     }
+    let debugger_args_index = argv.len();
+    let debugpy = inv.env.get(DEBUGPY_VAR).filter(|v| !v.is_empty());
+    if let Some(listen) = debugpy {
+        argv.extend(debugpy_args(listen, inv.env.get(DEBUGPY_PATH_VAR))?);
+        trace.note(|| {
+            format!(
+                "debugger: debugpy listening on {} and waiting for a client: {}",
+                show(listen),
+                shown(&argv[debugger_args_index..])
+            )
+        });
+    }
+    let program_index = argv.len();
     match (coverage_tool, &main, &d.main_module) {
         (Some(tool), main, module) => argv.extend(coverage::argv(
             tool,
@@ -188,6 +237,7 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
         (None, None, Some(module)) => argv.extend(["-m".into(), module.into()]),
         (None, None, None) => {}
     }
+    let user_args_index = argv.len();
     argv.extend(inv.user_args.iter().cloned());
 
     let mut env_set: Vec<(OsString, OsString)> =
@@ -222,6 +272,10 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
     if inv.env.get("PYTHONSAFEPATH").is_none() {
         env_set.push(("PYTHONSAFEPATH".into(), "1".into()));
     }
+    if debugpy.is_some() {
+        // A py-launcher binary the program starts must not try to listen on the same port.
+        env_unset.extend([DEBUGPY_VAR.into(), DEBUGPY_PATH_VAR.into()]);
+    }
     env_unset.retain(|k| env_set.iter().all(|(s, _)| s != k));
     trace.note(|| {
         let config = build_config.as_deref().map_or("none".into(), show);
@@ -231,9 +285,35 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
         };
         format!("build info: PY_LAUNCHER_BUILD_CONFIG={config}; stamp files (present only when stamped) in {stamps}")
     });
-    trace.note(|| format!("argv: {argv:?}"));
-    trace.note(|| format!("environment: set {env_set:?}; unset {env_unset:?}"));
+    if trace.enabled() {
+        trace.note(|| format!("argv: {}", shown(&argv)));
+        for (name, value) in &env_set {
+            trace.note(|| {
+                format!(
+                    "environment: set {}={}",
+                    name.to_string_lossy(),
+                    show(value)
+                )
+            });
+        }
+        for name in &env_unset {
+            trace.note(|| format!("environment: unset {}", name.to_string_lossy()));
+        }
+        for (name, set, unset) in INHERITED_SHOWN {
+            trace.note(|| match inv.env.get(name) {
+                Some(value) => format!("environment: inherited {name}={} ({set})", show(value)),
+                None => format!("environment: {name} is {unset}"),
+            });
+        }
+    }
 
+    // A build-time venv's bin/python3 need not be a link to the interpreter (a platform runtime's is a
+    // copy of the launcher in its venv_python mode, docs/layout.md): exec the interpreter itself with
+    // argv[0] = the venv's python, which is all CPython looks at to find the venv.
+    let executable = match venv.kind {
+        VenvKind::BuildTime => interpreter.path.clone(),
+        VenvKind::RunTime => venv.python.clone(),
+    };
     Ok(Plan {
         target: d.target.clone(),
         runfiles_mode: runfiles.mode,
@@ -241,14 +321,84 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
         manifest: runfiles.manifest_path.clone(),
         configured_interpreter: d.interpreter.clone(),
         interpreter,
-        executable: venv.python.clone(),
+        executable,
         venv,
         argv,
+        debugger_args_index,
+        program_index,
+        user_args_index,
+        main,
+        main_module: d.main_module.clone(),
         env_set,
         env_unset,
         build_config,
-        stub: d.drop_in.clone(),
+        stub: inv.stub.clone(),
     })
+}
+
+/// Inherited variables that change what Python does and that the launcher passes through untouched,
+/// shown in the trace with what they do (when set) or what happens without them.
+const INHERITED_SHOWN: [(&str, &str, &str); 3] = [
+    (
+        "PYTHONPATH",
+        "passed through: Python puts it before the standard library and the binary's imports",
+        "not set",
+    ),
+    (
+        "PYTHONHOME",
+        "passed through: it moves the standard library and can break the venv",
+        "not set",
+    ),
+    (
+        "PYTHONSAFEPATH",
+        "the caller's choice, kept",
+        "not set by the caller, so the launcher sets it to 1",
+    ),
+];
+
+/// Arguments for a trace line: each shown quoted, separated by spaces.
+fn shown(args: &[OsString]) -> String {
+    args.iter().map(show).collect::<Vec<_>>().join(" ")
+}
+
+/// The arguments that start the program under debugpy: `-X frozen_modules=off` (else debugpy warns
+/// that breakpoints may be missed), debugpy itself (the package directory from [`DEBUGPY_PATH_VAR`],
+/// which debugpy takes out of `sys.path` again, or `-m debugpy` from the program's import path), then
+/// `--listen [HOST:]PORT --wait-for-client`. debugpy honours `PYTHONSAFEPATH`, so the program gets the
+/// same `sys.path` as without a debugger.
+fn debugpy_args(listen: &OsStr, path: Option<&OsStr>) -> Result<Vec<OsString>> {
+    let text = listen.to_str().unwrap_or("");
+    let (host, port) = text.rsplit_once(':').unwrap_or(("", text));
+    if port.parse::<u16>().is_err() || (text.contains(':') && host.is_empty()) {
+        return Err(Error::usage(
+            format!("{DEBUGPY_VAR} must be [HOST:]PORT, not {}", show(listen)),
+            format!("for example {DEBUGPY_VAR}=127.0.0.1:5678 (or 5678, which is the same)"),
+        ));
+    }
+    let mut args: Vec<OsString> = vec!["-X".into(), "frozen_modules=off".into()];
+    match path.filter(|p| !p.is_empty()) {
+        Some(dir) => {
+            let package = Path::new(dir).join("debugpy");
+            if !package.join("__main__.py").is_file() {
+                return Err(Error::usage(
+                    format!(
+                        "{DEBUGPY_PATH_VAR}={} holds no debugpy package ({} is missing)",
+                        show(dir),
+                        show(package.join("__main__.py"))
+                    ),
+                    "point it at the directory that holds debugpy/, e.g. one made by `pip install --target DIR debugpy`",
+                ));
+            }
+            args.push(package.into_os_string());
+        }
+        None => args.extend(["-m".into(), "debugpy".into()]),
+    }
+    args.extend([
+        "--listen".into(),
+        listen.to_owned(),
+        "--wait-for-client".into(),
+    ]);
+    Ok(args)
 }
 
 /// The venv's import-path lines as directories. `site` drops directories that do not exist without a
@@ -278,11 +428,15 @@ impl Plan {
             Mode::Manifest => None,
         };
         let entries = import_path(&self.venv);
+        let args = |range: std::ops::Range<usize>| -> Vec<Lossy> {
+            self.argv[range].iter().map(|a| Lossy(a)).collect()
+        };
         let report = Report {
             version: 1,
+            launcher_version: crate::version::launcher_version(),
             target: &self.target,
             stub: self.stub.as_ref().map(|stub| StubReport {
-                path: Lossy::path(&stub.stub_path),
+                path: Lossy::path(&stub.path),
                 template: &stub.template,
                 facts: stub
                     .facts
@@ -316,6 +470,12 @@ impl Plan {
             },
             executable: Lossy::path(&self.executable),
             argv: self.argv.iter().map(|a| Lossy(a)).collect(),
+            main: self.main.as_deref().map(Lossy::path),
+            main_module: self.main_module.as_deref(),
+            interpreter_args: args(1..self.debugger_args_index),
+            debugger_args: args(self.debugger_args_index..self.program_index),
+            user_args: args(self.user_args_index..self.argv.len()),
+            user_args_index: self.user_args_index,
             cwd: cwd.map(Lossy::path),
             env: EnvReport {
                 set: EnvMap(&self.env_set),
@@ -342,6 +502,7 @@ impl Plan {
 #[derive(Serialize)]
 struct Report<'a> {
     version: u32,
+    launcher_version: String,
     target: &'a str,
     stub: Option<StubReport<'a>>,
     runfiles: RunfilesReport<'a>,
@@ -349,6 +510,12 @@ struct Report<'a> {
     venv: VenvReport<'a>,
     executable: Lossy<'a>,
     argv: Vec<Lossy<'a>>,
+    main: Option<Lossy<'a>>,
+    main_module: Option<&'a str>,
+    interpreter_args: Vec<Lossy<'a>>,
+    debugger_args: Vec<Lossy<'a>>,
+    user_args: Vec<Lossy<'a>>,
+    user_args_index: usize,
     cwd: Option<Lossy<'a>>,
     env: EnvReport<'a>,
     build_info: BuildInfoReport<'a>,
