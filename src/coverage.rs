@@ -9,10 +9,12 @@
 //! program with `runpy` and writes lcov into `COVERAGE_DIR` (docs/coverage.md).
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use crate::debug::Trace;
 use crate::descriptor::Descriptor;
 use crate::environment::Environment;
+use crate::error::{show, Error, Result};
 
 /// The driver's source, run with `python -c` so that no file of ours is ever measured or imported.
 pub const DRIVER: &str = include_str!("../templates/coverage_driver.py");
@@ -24,9 +26,32 @@ pub fn wanted(descriptor: &Descriptor, env: &Environment) -> Option<String> {
     Some(format!("{tool}/coverage/__init__.py"))
 }
 
-/// The resolved `coverage/__init__.py` -> the directory to put on `sys.path` (the package's parent).
-pub fn tool_dir(init: &Path) -> Option<&Path> {
-    init.parent()?.parent()
+/// The directory to put on `sys.path` (the package's parent), from the resolution of [`wanted`]'s path.
+/// Directory-mode runfiles join paths without looking, so the coverage mode (only) checks the file is
+/// there: a missing tool is a runfiles error, not a Python traceback.
+pub fn tool(key: Option<&str>, init: Option<PathBuf>, target: &str) -> Result<Option<PathBuf>> {
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    match init.filter(|init| init.is_file()) {
+        Some(init) => Ok(init.parent().and_then(Path::parent).map(Path::to_path_buf)),
+        None => Err(Error::runfiles(
+            format!("COVERAGE_DIR is set but the coverage tool's {key:?} is not in the runfiles"),
+            "check the py_launcher_toolchain's coverage_tool (a target providing coverage.py), or rebuild with `bazel coverage`",
+        )
+        .for_target(target)),
+    }
+}
+
+pub fn trace(tool: Option<&Path>, trace: &mut Trace) {
+    if let Some(tool) = tool {
+        trace.note(|| {
+            format!(
+                "coverage: COVERAGE_DIR is set; running under coverage.py from {}",
+                show(tool)
+            )
+        });
+    }
 }
 
 /// The arguments that replace the main file (or `-m MODULE`) in argv.

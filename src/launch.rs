@@ -91,7 +91,7 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
     let plan = plan::build(&invocation, &mut trace)?;
 
     if trace.mode() == DebugMode::Json {
-        let json = plan.to_json(std::env::current_dir().ok().as_deref());
+        let json = debug::plan_json(&plan, std::env::current_dir().ok().as_deref());
         let mut out = std::io::stdout().lock();
         return writeln!(out, "{json}")
             .and_then(|()| out.flush())
@@ -123,10 +123,10 @@ fn not_a_stub(err: Error) -> Error {
 }
 
 /// The `venv_python` mode: this copy of the launcher is a build-time venv's `bin/python3` (docs/layout.md).
-/// It execs the platform interpreter with argv[0] = its own path, so CPython finds `../pyvenv.cfg` from
-/// argv[0] and the standard library from its `home`: a `sys.executable` subprocess runs in the same venv.
+/// It execs the platform interpreter with `argv[0]` = its own path, so CPython finds `../pyvenv.cfg` from
+/// `argv[0]` and the standard library from its `home`: a `sys.executable` subprocess runs in the same venv.
 /// Nothing else happens here (no runfiles, no environment change): the binary's own launch never comes
-/// this way, since it execs the interpreter directly with the same argv[0].
+/// this way, since it execs the interpreter directly with the same `argv[0]`.
 fn venv_python(descriptor: &Descriptor, args: &[OsString], env: &Environment) -> Result<()> {
     let own = sys::invoked_path(args.first())
         .map(|p| absolute(&p))
