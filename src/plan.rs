@@ -164,6 +164,19 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
         d.env.iter().map(|(k, v)| (k.into(), v.into())).collect();
     let mut env_unset: Vec<OsString> = INTERPRETER_ARGS_VARS.iter().map(OsString::from).collect();
     env_unset.push("__PYVENV_LAUNCHER__".into());
+    // Either would take the program out of its venv: PYTHONEXECUTABLE sets sys.executable, PYTHONHOME
+    // replaces the prefix the venv's pyvenv.cfg points at (a stale one kills Python before `site` runs).
+    for var in ["PYTHONEXECUTABLE", "PYTHONHOME"] {
+        if let Some(value) = inv.env.get(var) {
+            trace.note(|| {
+                format!(
+                    "environment: removing the inherited {var}={} (it would take the program out of its venv)",
+                    show(value)
+                )
+            });
+        }
+        env_unset.push(var.into());
+    }
     match runfiles.mode {
         Mode::Directory => {
             let root = runfiles.root.clone().into_os_string();
@@ -224,7 +237,10 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
 /// The venv's import-path lines as directories. `site` drops directories that do not exist without a
 /// word, so the trace and the JSON plan say for each whether it exists.
 fn import_path(venv: &Venv) -> Vec<(PathBuf, bool)> {
-    let Ok(text) = std::fs::read(venv.site_packages.join(venv::PTH_NAME)) else {
+    let Ok(text) = crate::sys::read_regular(
+        &venv.site_packages.join(venv::PTH_NAME),
+        crate::limits::MAX_PTH_LEN,
+    ) else {
         return Vec::new();
     };
     text.split(|b| *b == b'\n')
