@@ -274,7 +274,7 @@ fn find_valid(request: &Request, dir: &Path, trace: &mut Trace) -> Option<Venv> 
                 show_path(&layout.interpreter)
             ))
         }
-        Some(layout) => layout.problem_in(dir),
+        Some(layout) => layout.problem_in(dir, false),
     };
     match (problem, layout) {
         (None, Some(layout)) => {
@@ -337,7 +337,15 @@ impl Layout {
         })
     }
 
-    fn problem_in(&self, dir: &Path) -> Option<String> {
+    /// What is wrong with the venv at `dir` for this layout; `check_record`: also whether its record says
+    /// so (a warm launch has just read it).
+    fn problem_in(&self, dir: &Path, check_record: bool) -> Option<String> {
+        if check_record {
+            let record = sys::read_regular(&dir.join("py-launcher-venv.txt"), MAX_RECORD_LEN);
+            if record.ok().as_deref() != Some(self.record().as_bytes()) {
+                return Some("its record is missing, unreadable or different".into());
+            }
+        }
         let link = dir.join("bin").join(&self.bin_name);
         match fs::read_link(&link) {
             Ok(target) if target == self.interpreter => {}
@@ -589,7 +597,7 @@ fn publish(temp: &Path, final_dir: &Path, layout: &Layout) -> io::Result<bool> {
             Ok(true)
         }
         Err(_) if fs::symlink_metadata(final_dir).is_ok() => {
-            if layout.problem_in(final_dir).is_none() {
+            if layout.problem_in(final_dir, true).is_none() {
                 return Ok(false);
             }
             // A damaged venv is in the way: move it aside (atomic), then put ours in its place.
@@ -604,7 +612,7 @@ fn publish(temp: &Path, final_dir: &Path, layout: &Layout) -> io::Result<bool> {
             }
             match fs::rename(temp, final_dir) {
                 Ok(()) => Ok(true),
-                Err(_) if layout.problem_in(final_dir).is_none() => Ok(false),
+                Err(_) if layout.problem_in(final_dir, true).is_none() => Ok(false),
                 Err(e) => Err(e),
             }
         }
