@@ -41,6 +41,14 @@ pub struct Descriptor {
     pub build_config: Option<String>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub system_site_packages: bool,
+    /// Runfiles path of the directory holding coverage.py's `coverage` package; set only in a build with
+    /// coverage enabled, used only when the test runner asks for coverage (`src/coverage.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage_tool: Option<String>,
+    /// This executable is a build-time venv's `bin/python3`, not a binary: it only execs the absolute
+    /// `interpreter` with its own path as `argv[0]` (see `launch::venv_python`). No main, no venv.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub venv_python: bool,
     /// How the venv is chosen and made when it differs from the default (build-time venv with
     /// `bin/python3`, else a run-time venv of the launcher's own). Not part of the JSON schema: only a
     /// stub translator (`stub.rs`) sets it.
@@ -149,6 +157,19 @@ impl Descriptor {
                 "set it to the main repository's runfiles name, e.g. _main",
             );
         }
+        if self.venv_python {
+            if self.interpreter_form() != InterpreterForm::Absolute
+                || self.interpreter.contains(['\0', '\n'])
+                || self.main.is_some()
+                || self.main_module.is_some()
+            {
+                return bad(
+                    format!("a `venv_python` descriptor needs an absolute `interpreter` and no main: {:?}", self.interpreter),
+                    "only the Bazel rules write this form, for a platform runtime's build-time venv",
+                );
+            }
+            return Ok(());
+        }
         match (&self.main, &self.main_module) {
             (Some(_), Some(_)) => {
                 return bad(
@@ -208,7 +229,11 @@ impl Descriptor {
                 );
             }
         }
-        for (field, value) in [("venv", &self.venv), ("build_config", &self.build_config)] {
+        for (field, value) in [
+            ("venv", &self.venv),
+            ("build_config", &self.build_config),
+            ("coverage_tool", &self.coverage_tool),
+        ] {
             if let Some(value) = value {
                 check_runfiles_path(field, value).map_err(|e| e.for_target(target))?;
             }
@@ -295,4 +320,21 @@ pub fn parse_python_version(text: &str) -> Option<(u32, u32)> {
         return None;
     }
     Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+#[cfg(test)]
+mod venv_python_tests {
+    use super::*;
+
+    #[test]
+    fn venv_python_needs_an_absolute_interpreter_and_no_main() {
+        let ok = br#"{"version":1,"target":"//a:b","workspace_name":"w","interpreter":"/usr/bin/python3","venv_python":true}"#;
+        assert!(Descriptor::from_json(ok).unwrap().venv_python);
+        for bad in [
+            r#"{"version":1,"target":"//a:b","workspace_name":"w","interpreter":"pyrt/bin/python3","venv_python":true}"#,
+            r#"{"version":1,"target":"//a:b","workspace_name":"w","interpreter":"/usr/bin/python3","main":"w/m.py","venv_python":true}"#,
+        ] {
+            assert!(Descriptor::from_json(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
 }

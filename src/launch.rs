@@ -2,9 +2,10 @@
 //! exec (or print the plan). `main.rs` calls [`run`] and turns an error into its exit code.
 
 use std::ffi::OsString;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::debug::{DebugMode, Trace};
+use crate::debug::{self, DebugMode, Trace};
 use crate::descriptor::Descriptor;
 use crate::environment::Environment;
 use crate::error::{show, show_path, Error, Result};
@@ -26,10 +27,14 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
     let env = Environment::capture();
     let pid = std::process::id();
     crate::depth::enter(env.get(crate::depth::VAR), pid, sys::parent_pid())?;
-    let mut trace = Trace::new(DebugMode::from_env(
-        env.get("PY_LAUNCHER_DEBUG"),
-        env.get("RULES_PYTHON_BOOTSTRAP_VERBOSE"),
-    ));
+    let debug = env.get("PY_LAUNCHER_DEBUG");
+    let (mode, unknown) = DebugMode::from_env(debug, env.get("RULES_PYTHON_BOOTSTRAP_VERBOSE"));
+    if unknown {
+        let warning = debug::unknown_mode_warning(debug.unwrap_or_default());
+        let _ = std::io::stderr().lock().write_all(warning.as_bytes());
+    }
+    let mut trace = Trace::new(mode);
+    trace.note(|| format!("py-launcher {}", crate::version::launcher_version()));
 
     let own = sys::open_own_executable().map_err(|e| {
         Error::os(
@@ -45,7 +50,8 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
     })?;
     let launcher_id = Some(sys::file_id_of(&meta));
     let embedded = trailer::embedded_descriptor(&own, meta.len())?;
-    drop(own);
+    // Not closed: O_CLOEXEC closes it at exec, one system call fewer.
+    std::mem::forget(own);
 
     let (descriptor, origin, user_args, discovery) = match embedded {
         Some(bytes) => {
@@ -68,7 +74,7 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
                 ));
             };
             let stub_path = PathBuf::from(stub_path);
-            let translated = stub::read_stub(&stub_path)?;
+            let translated = stub::read_stub(&stub_path).map_err(not_a_stub)?;
             trace.note(|| format!("descriptor: read from the stub {}", show_path(&stub_path)));
             stub::trace_facts(&translated, &mut trace);
             let (descriptor, origin) = translated;
@@ -82,6 +88,9 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
             )
         }
     };
+    if descriptor.venv_python {
+        return venv_python(&descriptor, &args, &env);
+    }
     let invocation = Invocation {
         descriptor: &descriptor,
         user_args,
@@ -95,7 +104,7 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
         .push((crate::depth::VAR.into(), crate::depth::for_exec(pid)));
 
     if trace.mode() == DebugMode::Json {
-        let mut json = plan.to_json(std::env::current_dir().ok().as_deref());
+        let mut json = debug::plan_json(&plan, std::env::current_dir().ok().as_deref());
         json.push('\n');
         // Not std's stdout: it reports success on a closed descriptor, and the plan would be lost unseen.
         return sys::write_stdout(json.as_bytes()).map_err(|e| {
@@ -112,6 +121,38 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
         &env.for_child(&plan.env_set, &plan.env_unset),
     );
     Err(exec_error(&plan.executable, &plan.interpreter.path, &err).for_target(&plan.target))
+}
+
+/// Without a descriptor the launcher's first argument must be a stub. When it is not one at all, the
+/// launcher's state is the news, not the argument: say so and give the finalize hint. A file that is a
+/// stub, but a broken or zipped one, keeps the stub's own error.
+fn not_a_stub(err: Error) -> Error {
+    if err.kind != crate::ErrorKind::Usage || err.message().contains("--build_python_zip") {
+        return err;
+    }
+    Error::usage(
+        format!(
+            "this py-launcher has no embedded descriptor, so its first argument must be a drop-in stub, but {}",
+            err.message()
+        ),
+        "finalize it with py-launcher-finalize (or build the binary with the Bazel rules), or use it as a stub's #! interpreter: py-launcher STUB [ARGS...]",
+    )
+}
+
+/// The `venv_python` mode: this copy of the launcher is a build-time venv's `bin/python3` (docs/layout.md).
+/// It execs the platform interpreter with `argv[0]` = its own path, so CPython finds `../pyvenv.cfg` from
+/// `argv[0]` and the standard library from its `home`: a `sys.executable` subprocess runs in the same venv.
+/// Nothing else happens here (no runfiles, no environment change): the binary's own launch never comes
+/// this way, since it execs the interpreter directly with the same `argv[0]`.
+fn venv_python(descriptor: &Descriptor, args: &[OsString], env: &Environment) -> Result<()> {
+    let own = sys::invoked_path(args.first())
+        .map(|p| absolute(&p))
+        .unwrap_or_default();
+    let mut argv: Vec<OsString> = vec![own.into_os_string()];
+    argv.extend(args.iter().skip(1).cloned());
+    let interpreter = Path::new(&descriptor.interpreter);
+    let err = sys::exec(interpreter, &argv, &env.for_child(&[], &[]));
+    Err(exec_error(interpreter, interpreter, &err).for_target(&descriptor.target))
 }
 
 fn discovery(env: &Environment, invoked: Option<PathBuf>, real: RealPath) -> Discovery {

@@ -82,7 +82,9 @@ fn a_wrapper_script_interpreter_is_resolved_to_the_real_python_once() {
     assert_eq!(report["base_executable"], PYTHON);
     let debug = app.command().env("PY_LAUNCHER_DEBUG", "1").run().ok();
     assert!(
-        debug.stderr().contains("(Script, Python unknown)"),
+        debug
+            .stderr()
+            .contains("a #! wrapper script, Python unknown"),
         "{debug}"
     );
     assert!(debug.stderr().contains("venv: reusing"), "{debug}");
@@ -184,7 +186,7 @@ fn a_script_named_like_python_is_identified_by_its_content() {
     assert_eq!(report["greeting"], "hello from greet");
     assert_eq!(report["base_executable"], PYTHON);
     let stderr = run.stderr();
-    assert!(stderr.contains("(Script, Python unknown)"), "{run}");
+    assert!(stderr.contains("a #! wrapper script"), "{run}");
     assert!(
         stderr.contains("wrapper script") && stderr.contains("is bypassed"),
         "the trace must say the wrapper is bypassed\n{run}"
