@@ -9,7 +9,6 @@
 
 use std::ffi::OsStr;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -212,13 +211,11 @@ fn identify(
     (Kind::Unknown, None)
 }
 
-/// Whether the file starts with `#!`. Opened without blocking, so a FIFO cannot hang the launch.
+/// Whether the file starts with `#!`. Opened without blocking, so a FIFO cannot hang the launch; that it
+/// is a regular file `check_executable` has just seen, so no second `fstat` (this runs on every launch).
 fn starts_with_shebang(path: &Path) -> bool {
     let mut head = [0u8; 2];
-    sys::open_regular(path, u64::MAX)
-        .and_then(|(mut f, _)| f.read_exact(&mut head))
-        .is_ok()
-        && &head == b"#!"
+    sys::read_head(path, &mut head).is_ok_and(|n| n == 2) && &head == b"#!"
 }
 
 /// What a started interpreter says about itself: used once per run-time venv, for interpreters that

@@ -35,9 +35,15 @@ pub fn is_executable(meta: &Metadata) -> bool {
     meta.is_file() && meta.permissions().mode() & 0o111 != 0
 }
 
+/// On Linux the kernel hands it over at exec (`AT_EUID`, the launcher never changes it): no system call.
 pub fn effective_uid() -> u32 {
+    #[cfg(target_os = "linux")]
+    // SAFETY: getauxval has no preconditions; AT_EUID is always present on Linux.
+    let uid = unsafe { libc::getauxval(libc::AT_EUID) as u32 };
+    #[cfg(not(target_os = "linux"))]
     // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+    let uid = unsafe { libc::geteuid() };
+    uid
 }
 
 pub fn owner_and_mode(meta: &Metadata) -> (u32, u32) {
@@ -324,16 +330,52 @@ pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
 
 pub const ENOEXEC: i32 = libc::ENOEXEC;
 
+/// Reads the first bytes of a file the caller has already found to be a regular file (`stat`), into
+/// `head`; returns how many were read. No `fstat` of its own: opened without blocking and without taking a
+/// controlling terminal, so even a path swapped for a FIFO or a device in between cannot hang the launch.
+pub fn read_head(path: &Path, head: &mut [u8]) -> io::Result<usize> {
+    use std::io::Read;
+    let c_path = CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: a NUL-terminated path; the descriptor returned is owned by the File below.
+    let fd = unsafe {
+        libc::openat(
+            libc::AT_FDCWD,
+            c_path.as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_NOCTTY,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened and is owned by nobody else.
+    let mut file: std::fs::File = unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) };
+    file.read(head)
+}
+
 /// Opens a file for reading only if it is a regular file of at most `max` bytes. The open itself never
 /// blocks (`O_NONBLOCK`: a FIFO without a writer would otherwise hang it) and never takes a controlling
 /// terminal; the type and size come from `fstat` on the opened file, so a path swapped in between
 /// cannot slip past the check.
+///
+/// `openat` rather than std's `open`: on musl, `open` follows an `O_CLOEXEC` open with a redundant
+/// `fcntl`, one system call per file on the warm path.
 pub fn open_regular(path: &Path, max: u64) -> io::Result<(std::fs::File, Metadata)> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)?;
+    let c_path = CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: a NUL-terminated path; the descriptor returned is owned by the File below.
+    let fd = unsafe {
+        libc::openat(
+            libc::AT_FDCWD,
+            c_path.as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_NOCTTY,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened and is owned by nobody else.
+    let file: std::fs::File = unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) };
     let meta = file.metadata()?;
     super::check_regular(&meta, max)?;
     Ok((file, meta))

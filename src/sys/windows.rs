@@ -108,6 +108,11 @@ pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
 pub const ENOEXEC: i32 = 193; // ERROR_BAD_EXE_FORMAT
 
 /// Opens a file for reading only if it is a regular file of at most `max` bytes.
+pub fn read_head(path: &Path, head: &mut [u8]) -> io::Result<usize> {
+    use std::io::Read;
+    File::open(path)?.read(head)
+}
+
 pub fn open_regular(path: &Path, max: u64) -> io::Result<(File, Metadata)> {
     let file = File::open(path)?;
     let meta = file.metadata()?;
