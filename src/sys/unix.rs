@@ -231,6 +231,11 @@ pub fn run_capturing_stdout(
 }
 
 fn stdout_was_closed() -> bool {
+    // The Linux launcher's own start-up knows (a `/dev/null` opened read-write by a caller, as Python's
+    // `subprocess.DEVNULL` does, is not a closed descriptor); the guess below is for std's start-up.
+    if let Some(closed) = super::closed_at_start(1) {
+        return closed;
+    }
     // SAFETY: fcntl and fstat on a descriptor number, into a local buffer.
     unsafe {
         let flags = libc::fcntl(1, libc::F_GETFL);
@@ -257,9 +262,11 @@ pub fn parent_pid() -> u32 {
 /// Writes all of `bytes` to file descriptor 1. Unlike `std::io::stdout`, a closed descriptor (EBADF) is
 /// an error here, not silently treated as success.
 ///
-/// A descriptor 1 that was closed when we started is also an error: Rust's runtime reopens a closed
-/// standard descriptor on `/dev/null` read-write before `main`, which a shell's `>/dev/null` (write-only)
-/// never does, so that combination means "closed".
+/// A descriptor 1 that was closed when we started is also an error. The start-up reopens a closed
+/// standard descriptor on `/dev/null` (so that no file the launcher opens takes its number): the Linux
+/// launcher's own start-up records which ones it reopened (`closed_at_start`); where std's runtime did it,
+/// `/dev/null` open read-write on descriptor 1 is taken to mean "closed", as a shell's `>/dev/null`
+/// (write-only) never gives that.
 pub fn write_stdout(mut bytes: &[u8]) -> io::Result<()> {
     if stdout_was_closed() {
         return Err(io::Error::new(
