@@ -41,6 +41,10 @@ pub struct Descriptor {
     pub build_config: Option<String>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub system_site_packages: bool,
+    /// Runfiles path of the directory holding coverage.py's `coverage` package; set only in a build with
+    /// coverage enabled, used only when the test runner asks for coverage (`src/coverage.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage_tool: Option<String>,
     /// This executable is a build-time venv's `bin/python3`, not a binary: it only execs the absolute
     /// `interpreter` with its own path as `argv[0]` (see `launch::venv_python`). No main, no venv.
     #[serde(default, skip_serializing_if = "is_false")]
@@ -225,7 +229,11 @@ impl Descriptor {
                 );
             }
         }
-        for (field, value) in [("venv", &self.venv), ("build_config", &self.build_config)] {
+        for (field, value) in [
+            ("venv", &self.venv),
+            ("build_config", &self.build_config),
+            ("coverage_tool", &self.coverage_tool),
+        ] {
             if let Some(value) = value {
                 check_runfiles_path(field, value).map_err(|e| e.for_target(target))?;
             }
