@@ -165,3 +165,41 @@ fn the_descriptor_refuses_a_coverage_tool_that_is_not_a_runfiles_path() {
         "{run}"
     );
 }
+
+/// The system calls of a launch up to the `execve` of Python, by name (strace; the first `execve` is
+/// strace starting the launcher). A second launch, so the run-time venv is warm in both.
+fn syscalls_before_exec(app: &App, coverage_dir: bool) -> Vec<String> {
+    let log = app.sandbox.path("strace.log");
+    let mut cmd = app.sandbox.command("strace");
+    if coverage_dir {
+        cmd = cmd.env("COVERAGE_DIR", app.sandbox.path("coverage"));
+    }
+    app.command().run().ok();
+    cmd.arg("-o").arg(&log).arg(app.bin()).run().ok();
+    fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| l.split('(').next().unwrap().to_owned())
+        .filter(|name| !name.is_empty() && !name.starts_with(['+', '-', ' ']))
+        .scan(0, |execs, name| {
+            *execs += (name == "execve") as u32;
+            (*execs < 2).then_some(name)
+        })
+        .collect()
+}
+
+#[test]
+fn coverage_off_costs_no_system_call() {
+    // Without the field (every build but a coverage build) and with it but no COVERAGE_DIR (a
+    // coverage-built binary run outside `bazel coverage`): the same system calls, one for one.
+    let mut plain = App::hello();
+    plain.add_file("_main/pkg/main.py", MAIN);
+    plain.finalize();
+    let without = syscalls_before_exec(&plain, false);
+    let with_tool = syscalls_before_exec(&app_with_tool(), false);
+    assert!(without.len() > 5, "{without:?}");
+    assert_eq!(without, with_tool);
+    // Under coverage the only extra call is the one look at the tool's __init__.py.
+    let on = syscalls_before_exec(&app_with_tool(), true);
+    assert_eq!(on.len(), without.len() + 1, "{without:?}\n{on:?}");
+}
