@@ -322,6 +322,27 @@ pub fn parse_python_version(text: &str) -> Option<(u32, u32)> {
     Some((major.parse().ok()?, minor.parse().ok()?))
 }
 
+/// The Python version a venv-relative site-packages path names: `lib/python3.11/site-packages` →
+/// `(3, 11)` (`python3.13t` for free-threaded counts too); `Lib/site-packages` → none.
+pub fn version_in_site_packages(rel: &str) -> Option<(u32, u32)> {
+    rel.split('/')
+        .filter_map(|segment| segment.strip_prefix("python"))
+        .find_map(parse_python_version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_come_from_site_packages() {
+        let v = version_in_site_packages;
+        assert_eq!(v("lib/python3.11/site-packages"), Some((3, 11)));
+        assert_eq!(v("lib/python3.13t/site-packages"), Some((3, 13)));
+        assert_eq!(v("Lib/site-packages"), None);
+    }
+}
+
 #[cfg(test)]
 mod venv_python_tests {
     use super::*;

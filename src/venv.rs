@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 use crate::debug::Trace;
-use crate::descriptor::{parse_python_version, Descriptor};
+use crate::descriptor::{parse_python_version, version_in_site_packages, Descriptor};
 use crate::error::{show_path, Error, Result};
 use crate::interpreter::{self, Interpreter, Kind};
 use crate::runfiles::{Mode, Runfiles};
@@ -85,13 +85,37 @@ pub fn prepare(request: &Request, trace: &mut Trace) -> Result<Venv> {
         (Some(_), Mode::Directory, Some(dir)) => match check_build_time(request, dir) {
             Ok(venv) => {
                 trace.note(|| format!("venv: build-time {} (usable)", show_path(&venv.dir)));
+                note_version_mismatch(request, trace);
                 return Ok(venv);
             }
             Err(why) => format!("the build-time venv {} is unusable: {why}", show_path(dir)),
         },
     };
     trace.note(|| format!("venv: run-time, because {reason}"));
-    run_time(request, reason, trace).map_err(|e| e.for_target(target))
+    let venv = run_time(request, reason, trace).map_err(|e| e.for_target(target))?;
+    note_version_mismatch(request, trace);
+    Ok(venv)
+}
+
+/// A site-packages path that names another Python version than the interpreter's is not refused:
+/// `site` will not find it, and the program is expected to add it itself. The trace says so.
+fn note_version_mismatch(request: &Request, trace: &mut Trace) {
+    let Some(rel) = &request.descriptor.venv_policy.site_packages else {
+        return;
+    };
+    if let (Some(named), Some(actual)) =
+        (version_in_site_packages(rel), request.interpreter.version)
+    {
+        if named != actual {
+            trace.note(|| {
+                format!(
+                    "venv: its site-packages {rel:?} names Python {}.{}, but the interpreter is Python {}.{}: \
+                     running anyway; `site` will not find that directory, the program adds it itself",
+                    named.0, named.1, actual.0, actual.1
+                )
+            });
+        }
+    }
 }
 
 fn expected_version(request: &Request) -> Option<(u32, u32)> {
@@ -103,13 +127,14 @@ fn expected_version(request: &Request) -> Option<(u32, u32)> {
         .or(request.interpreter.version)
 }
 
-fn site_packages_rel(request: &Request, version: (u32, u32)) -> String {
-    request
-        .descriptor
-        .venv_policy
-        .site_packages
-        .clone()
-        .unwrap_or_else(|| format!("lib/python{}.{}/site-packages", version.0, version.1))
+/// The build-time venv's site-packages, relative to the venv.
+fn site_packages_rel(request: &Request) -> Option<String> {
+    match &request.descriptor.venv_policy.site_packages {
+        Some(rel) => Some(rel.clone()),
+        None => {
+            expected_version(request).map(|v| format!("lib/python{}.{}/site-packages", v.0, v.1))
+        }
+    }
 }
 
 fn check_build_time(request: &Request, dir: &Path) -> std::result::Result<Venv, String> {
@@ -121,7 +146,7 @@ fn check_build_time(request: &Request, dir: &Path) -> std::result::Result<Venv, 
     if request.descriptor.venv_policy.always_run_time {
         return Err("this launch always makes its venv at run time".into());
     }
-    let version = expected_version(request).ok_or("the Python version is unknown")?;
+    let site_packages_rel = site_packages_rel(request).ok_or("the Python version is unknown")?;
     let python = request
         .build_time_python
         .clone()
@@ -136,7 +161,7 @@ fn check_build_time(request: &Request, dir: &Path) -> std::result::Result<Venv, 
             ))
         }
     }
-    let site_packages = dir.join(site_packages_rel(request, version));
+    let site_packages = dir.join(site_packages_rel);
     if !site_packages.is_dir() {
         return Err(format!(
             "{} is missing (built for another Python version?)",
@@ -161,6 +186,8 @@ struct Layout {
     version: (u32, u32),
     /// Link `pyvenv.cfg` and `lib` into this build-time venv (`VenvPolicy::link_build_time`).
     link_to: Option<PathBuf>,
+    /// With `link_to`: the linked venv's site-packages when the policy names it.
+    linked_site_packages: Option<String>,
     system_site_packages: bool,
 }
 
@@ -236,14 +263,18 @@ fn unsafe_cache(base: &Path, why: &str) -> Error {
 }
 
 fn venv_at(dir: &Path, layout: &Layout, created: bool, reason: String) -> Venv {
+    let site_packages = match &layout.linked_site_packages {
+        Some(rel) => dir.join(rel),
+        None => dir.join(format!(
+            "lib/python{}.{}/site-packages",
+            layout.version.0, layout.version.1
+        )),
+    };
     Venv {
         kind: VenvKind::RunTime,
         dir: dir.to_path_buf(),
         python: dir.join("bin").join(&layout.bin_name),
-        site_packages: dir.join(format!(
-            "lib/python{}.{}/site-packages",
-            layout.version.0, layout.version.1
-        )),
+        site_packages,
         created,
         reason,
     }
@@ -322,6 +353,7 @@ impl Layout {
             bin_name: bin_name?,
             version: version?,
             link_to: link_target(request),
+            linked_site_packages: linked_site_packages(request),
             system_site_packages: request.descriptor.system_site_packages,
         })
     }
@@ -402,8 +434,13 @@ fn layout(request: &Request) -> Result<Layout> {
         bin_name,
         version,
         link_to: link_target(request),
+        linked_site_packages: linked_site_packages(request),
         system_site_packages: request.descriptor.system_site_packages,
     })
+}
+
+fn linked_site_packages(request: &Request) -> Option<String> {
+    link_target(request).and(request.descriptor.venv_policy.site_packages.clone())
 }
 
 /// FNV-1a over every input that decides the venv's content. Inputs that would need real work to expand

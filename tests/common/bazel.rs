@@ -169,7 +169,7 @@ pub fn write_launcher_repo(dir: &Path) {
     );
     write_if_changed(
         &dir.join("BUILD.bazel"),
-        b"exports_files([\"py-launcher\", \"py-launcher-finalize\"], visibility = [\"//visibility:public\"])\n",
+        b"exports_files([\"py-launcher\", \"py-launcher-finalize\", \"paths.bzl\"], visibility = [\"//visibility:public\"])\n",
         false,
     );
     // The executables cargo built for this test run, unless PY_LAUNCHER_E2E_LAUNCHER /
@@ -190,6 +190,13 @@ pub fn write_launcher_repo(dir: &Path) {
         let bytes = fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
         write_if_changed(&dir.join(name), &bytes, true);
     }
+    // The launcher's absolute path, for a py_runtime's stub_shebang (tests/bazel_dropin.rs).
+    let launcher = dir.join("py-launcher");
+    write_if_changed(
+        &dir.join("paths.bzl"),
+        format!("LAUNCHER = {:?}\n", launcher.display().to_string()).as_bytes(),
+        false,
+    );
 }
 
 pub fn write_runtime_repo(dir: &Path) {
