@@ -201,7 +201,7 @@ impl Descriptor {
                 }
             }
         }
-        if self.interpreter.is_empty() || self.interpreter.contains(['\0', '\n']) {
+        if self.interpreter.is_empty() || self.interpreter.contains(['\0', '\n', '\r']) {
             return bad(
                 format!("field `interpreter` is not usable: {:?}", self.interpreter),
                 "set the py_runtime's interpreter or interpreter_path",

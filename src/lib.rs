@@ -13,12 +13,15 @@
 pub mod arena;
 pub mod coverage;
 pub mod debug;
+pub mod depth;
 pub mod descriptor;
 pub mod environment;
 pub mod error;
 pub mod finalize;
+pub mod hash;
 pub mod interpreter;
 pub mod launch;
+pub mod limits;
 pub mod manifest;
 pub mod plan;
 pub mod runfiles;

@@ -117,6 +117,16 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
         files.build_config.as_deref(),
         args.debugpy,
     );
+    for var in LEAVES_THE_VENV {
+        if let Some(value) = inv.env.get(var) {
+            trace.note(|| {
+                format!(
+                    "environment: removing the inherited {var}={} (it would take the program out of its venv)",
+                    show(value)
+                )
+            });
+        }
+    }
     debug::trace_launch(
         trace,
         &runfiles,
@@ -310,6 +320,11 @@ fn assemble_argv<'a>(
 
 /// The environment changes: the descriptor's `env`, the runfiles variables, the target and build
 /// configuration, `PYTHONSAFEPATH` unless the caller chose, and the launcher's own knobs removed.
+/// Inherited variables that would take the program out of its venv, so never passed on:
+/// `PYTHONEXECUTABLE` sets `sys.executable`, `PYTHONHOME` replaces the prefix the venv's `pyvenv.cfg`
+/// leads to (a stale one kills Python before `site` runs). The trace names them when they were set.
+pub const LEAVES_THE_VENV: [&str; 2] = ["PYTHONEXECUTABLE", "PYTHONHOME"];
+
 fn assemble_env(
     d: &Descriptor,
     env: &Environment,
@@ -321,6 +336,7 @@ fn assemble_env(
         d.env.iter().map(|(k, v)| (k.into(), v.into())).collect();
     let mut unset: Vec<OsString> = INTERPRETER_ARGS_VARS.iter().map(OsString::from).collect();
     unset.push("__PYVENV_LAUNCHER__".into());
+    unset.extend(LEAVES_THE_VENV.map(OsString::from));
     match runfiles.mode {
         Mode::Directory => {
             let root = runfiles.root.clone().into_os_string();

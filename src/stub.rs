@@ -35,7 +35,6 @@
 //! end line bounds what is read, so the zip that `--build_python_zip` appends to a stub cannot confuse
 //! the parser; a zip stub is refused with a message naming that flag.
 
-use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -43,9 +42,8 @@ use crate::debug::Trace;
 
 use crate::descriptor::{check_runfiles_path, Descriptor, VenvPolicy};
 use crate::error::{show_path, Error, Result};
+use crate::limits::MAX_STUB_LEN;
 
-/// Stubs are small text files; only this much of a file is ever read.
-const MAX_STUB_LEN: u64 = 1024 * 1024;
 /// The marker line's prefix; the rest is `KIND FORMAT`, or `end` on the last line.
 pub const MARKER: &str = "# py-launcher stub: ";
 pub const END_LINE: &str = "# py-launcher stub: end";
@@ -229,11 +227,9 @@ pub fn read_stub(path: &Path) -> Result<Translated> {
             NOT_A_STUB_HINT,
         )
     };
-    let file = File::open(path).map_err(|e| not_a_stub(e.to_string()))?;
-    let meta = file.metadata().map_err(|e| not_a_stub(e.to_string()))?;
-    if !meta.is_file() {
-        return Err(not_a_stub("it is not a regular file".into()));
-    }
+    // Any size is accepted (a zip may follow the stub); only the first MAX_STUB_LEN bytes are read.
+    let (file, meta) =
+        crate::sys::open_regular(path, u64::MAX).map_err(|e| not_a_stub(e.to_string()))?;
     let mut head = Vec::new();
     file.take(MAX_STUB_LEN)
         .read_to_end(&mut head)
