@@ -1016,6 +1016,23 @@ mod tests {
     }
 
     #[test]
+    fn cut_and_damaged_stock_stubs_never_panic() {
+        // Every truncation, and every single-byte deletion, of both stock shapes: an answer each time
+        // (errors are the usage or bad-descriptor kind), never a panic.
+        for text in [STOCK_NATIVE_TEXT, STOCK_SYSTEM_PYTHON_TEXT] {
+            let bytes = text.as_bytes();
+            for i in 0..bytes.len() {
+                let deleted: Vec<u8> = bytes[..i].iter().chain(&bytes[i + 1..]).copied().collect();
+                for candidate in [&bytes[..i], &deleted[..]] {
+                    if let Err(e) = parse(candidate, Path::new("/b/pkg/app")) {
+                        assert!(matches!(e.exit_code(), 64 | 65), "{e}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn placeholders_are_recognised() {
         assert!(is_placeholder("%coverage_tool%"));
         assert!(!is_placeholder("%"));
