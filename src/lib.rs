@@ -24,6 +24,7 @@ pub mod launch;
 pub mod limits;
 pub mod manifest;
 pub mod plan;
+pub mod python_version;
 pub mod runfiles;
 pub mod stub;
 pub mod sys;
