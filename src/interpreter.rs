@@ -206,11 +206,12 @@ fn identify(
     (Kind::Unknown, None)
 }
 
-/// Whether the file starts with `#!`. Opened without blocking, so a FIFO cannot hang the launch.
+/// Whether the file starts with `#!`. Opened without blocking, so a FIFO cannot hang the launch (it
+/// reads as nothing; the caller has already checked for a regular executable file).
 fn starts_with_shebang(path: &Path) -> bool {
     let mut head = [0u8; 2];
-    sys::open_regular(path, u64::MAX)
-        .and_then(|(mut f, _)| f.read_exact(&mut head))
+    sys::open_nonblocking(path)
+        .and_then(|mut f| f.read_exact(&mut head))
         .is_ok()
         && &head == b"#!"
 }

@@ -277,10 +277,11 @@ fn find(request: &Request, dir: &Path, trace: &mut Trace) -> Option<Venv> {
         Err(_) if fs::symlink_metadata(dir).is_err() => return None,
         Err(e) => (None, Some(format!("its record cannot be read ({e})"))),
         Ok((file, meta)) => {
-            let mut bytes = Vec::with_capacity(meta.len() as usize);
-            let read =
-                io::Read::read_to_end(&mut io::Read::take(&file, MAX_RECORD_LEN), &mut bytes);
-            match read.ok().and_then(|_| parse_record(&bytes, request)) {
+            // Exactly the length fstat gave (no extra read to see the end): a record that changed size
+            // meanwhile fails to parse or to match, and is rebuilt.
+            let mut bytes = vec![0u8; meta.len() as usize];
+            let read = io::Read::read_exact(&mut &file, &mut bytes);
+            match read.ok().and_then(|()| parse_record(&bytes, request)) {
                 None => (None, Some("its record is damaged".to_string())),
                 Some(layout) => {
                     let problem = if request.interpreter.kind == Kind::Binary
