@@ -651,6 +651,13 @@ fn bazel_native(facts: &Facts, path: &Path) -> std::result::Result<Descriptor, S
         .filter(|i| !i.is_empty())
         .map(|i| normalize(i).ok_or_else(|| format!("imports entry {i:?} is not a runfiles path")))
         .collect::<std::result::Result<Vec<String>, String>>()?;
+    // The runtime's coverage tool, a file of coverage.py (`…/coverage/__main__.py`), used under
+    // `bazel coverage` only (docs/coverage.md). An absolute path is not in the runfiles: ignored.
+    let coverage_tool = match facts.get("coverage_tool") {
+        Some(value) if !value.starts_with('/') => normalize(value)
+            .ok_or_else(|| format!("coverage_tool={value:?} is not a runfiles path"))?,
+        _ => String::new(),
+    };
     Ok(Descriptor {
         version: crate::descriptor::SCHEMA_VERSION,
         target: facts.target(path),
@@ -659,6 +666,7 @@ fn bazel_native(facts: &Facts, path: &Path) -> std::result::Result<Descriptor, S
         main: Some(main),
         interpreter,
         imports,
+        coverage_tool: crate::coverage::dir_of_entry_point(&coverage_tool),
         ..Descriptor::default()
     })
 }

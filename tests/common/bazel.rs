@@ -12,8 +12,12 @@
 //! - `repos/pypi_bazel_runfiles`: the pinned `bazel-runfiles` wheel from PyPI (`tests/deps.txt`, fetched by `scripts/test`),
 //!   unpacked, with a BUILD file and a data file;
 //! - `bazelrc`: the absolute `--override_repository` flags for those and for the offline stand-ins in
-//!   `tests/bazel/offline`; `output_base/`: Bazel's output base, shared by all tests; `cache/`: the
-//!   `XDG_CACHE_HOME` the launched programs use.
+//!   `tests/bazel/offline`, and the test environment below; `output_base/`: Bazel's output base, shared
+//!   by all tests; `cache/` and `tmp/`: the `XDG_CACHE_HOME` and `TMPDIR` of every launched program (run
+//!   directly, by `bazel run`, or as a `bazel test` action), so nothing lands in the shared `/tmp`.
+//!
+//! The Bazel server stays up after the suite (`--max_idle_secs=900` ends it after 15 idle minutes); to
+//! stop it at once: `bazel --output_base=target/tmp/bazel-e2e/output_base shutdown`.
 //!
 //! Overrides: `PY_LAUNCHER_E2E_LAUNCHER` / `PY_LAUNCHER_E2E_FINALIZE` (other launcher executables).
 //!
@@ -53,6 +57,8 @@ pub struct Bazel {
     pub output_base: PathBuf,
     pub rc: PathBuf,
     pub cache_home: PathBuf,
+    /// The `TMPDIR` of every program the tests start.
+    pub tmp: PathBuf,
     pub bin: PathBuf,
     pub _lock: fs::File,
 }
@@ -112,12 +118,23 @@ pub fn bazel() -> Bazel {
         rc_text += &format!("build --override_repository={name}={}\n", path.display());
     }
     rc_text += "build --symlink_prefix=/\n";
+    // Programs the tests start (directly, through `bazel run` and as `bazel test` actions) keep their
+    // run-time venvs and temporary files here, never in the shared /tmp. `build`, not `test`: test
+    // options in a `test`-only line would give `bazel test` another configuration than `bazel build`.
+    let cache_home = root.join("cache");
+    let tmp = root.join("tmp");
+    for dir in [&cache_home, &tmp] {
+        fs::create_dir_all(dir).unwrap();
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).unwrap();
+        rc_text += &format!("build --sandbox_writable_path={}\n", dir.display());
+    }
+    rc_text += &format!(
+        "build --test_env=XDG_CACHE_HOME={}\nbuild --test_env=TMPDIR={}\n",
+        cache_home.display(),
+        tmp.display()
+    );
     let rc = root.join("bazelrc");
     write_if_changed(&rc, rc_text.as_bytes(), false);
-
-    let cache_home = root.join("cache");
-    fs::create_dir_all(&cache_home).unwrap();
-    fs::set_permissions(&cache_home, fs::Permissions::from_mode(0o700)).unwrap();
 
     let mut b = Bazel {
         workspace: repo.join("tests/bazel/workspace"),
@@ -126,6 +143,7 @@ pub fn bazel() -> Bazel {
         root,
         rc,
         cache_home,
+        tmp,
         bin: PathBuf::new(),
         _lock: lock,
     };
@@ -319,6 +337,7 @@ impl Bazel {
             .args(args)
             .current_dir(&self.workspace)
             .env("XDG_CACHE_HOME", &self.cache_home)
+            .env("TMPDIR", &self.tmp)
             .stdin(Stdio::null());
         scrub_inherited_env(&mut cmd);
         cmd
@@ -354,6 +373,7 @@ impl Bazel {
         cmd.args(args)
             .current_dir(&self.root)
             .env("XDG_CACHE_HOME", &self.cache_home)
+            .env("TMPDIR", &self.tmp)
             .stdin(Stdio::null());
         scrub_inherited_env(&mut cmd);
         cmd.output().unwrap()
