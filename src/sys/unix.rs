@@ -337,37 +337,23 @@ pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
 
 pub const ENOEXEC: i32 = libc::ENOEXEC;
 
-/// Reads the first bytes of a file the caller has already found to be a regular file (`stat`), into
-/// `head`; returns how many were read. No `fstat` of its own: opened without blocking and without taking a
-/// controlling terminal, so even a path swapped for a FIFO or a device in between cannot hang the launch.
-pub fn read_head(path: &Path, head: &mut [u8]) -> io::Result<usize> {
-    use std::io::Read;
-    let c_path = CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    // SAFETY: a NUL-terminated path; the descriptor returned is owned by the File below.
-    let fd = unsafe {
-        libc::openat(
-            libc::AT_FDCWD,
-            c_path.as_ptr(),
-            libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_NOCTTY,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` was just opened and is owned by nobody else.
-    let mut file: std::fs::File = unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) };
-    file.read(head)
-}
-
 /// Opens a file for reading only if it is a regular file of at most `max` bytes. The open itself never
 /// blocks (`O_NONBLOCK`: a FIFO without a writer would otherwise hang it) and never takes a controlling
 /// terminal; the type and size come from `fstat` on the opened file, so a path swapped in between
 /// cannot slip past the check.
+pub fn open_regular(path: &Path, max: u64) -> io::Result<(std::fs::File, Metadata)> {
+    let file = open_nonblocking(path)?;
+    let meta = file.metadata()?;
+    super::check_regular(&meta, max)?;
+    Ok((file, meta))
+}
+
+/// Opens a file for reading without blocking (a FIFO without a writer reads as empty) and without taking
+/// a controlling terminal.
 ///
 /// `openat` rather than std's `open`: on musl, `open` follows an `O_CLOEXEC` open with a redundant
 /// `fcntl`, one system call per file on the warm path.
-pub fn open_regular(path: &Path, max: u64) -> io::Result<(std::fs::File, Metadata)> {
+pub fn open_nonblocking(path: &Path) -> io::Result<std::fs::File> {
     let c_path = CString::new(path.as_os_str().as_bytes())
         .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     // SAFETY: a NUL-terminated path; the descriptor returned is owned by the File below.
@@ -382,8 +368,5 @@ pub fn open_regular(path: &Path, max: u64) -> io::Result<(std::fs::File, Metadat
         return Err(io::Error::last_os_error());
     }
     // SAFETY: `fd` was just opened and is owned by nobody else.
-    let file: std::fs::File = unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) };
-    let meta = file.metadata()?;
-    super::check_regular(&meta, max)?;
-    Ok((file, meta))
+    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) })
 }

@@ -108,11 +108,6 @@ pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
 pub const ENOEXEC: i32 = 193; // ERROR_BAD_EXE_FORMAT
 
 /// Opens a file for reading only if it is a regular file of at most `max` bytes.
-pub fn read_head(path: &Path, head: &mut [u8]) -> io::Result<usize> {
-    use std::io::Read;
-    File::open(path)?.read(head)
-}
-
 pub fn open_regular(path: &Path, max: u64) -> io::Result<(File, Metadata)> {
     let file = File::open(path)?;
     let meta = file.metadata()?;
@@ -134,4 +129,8 @@ pub fn write_stdout(bytes: &[u8]) -> io::Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(bytes)?;
     out.flush()
+}
+
+pub fn open_nonblocking(path: &Path) -> io::Result<File> {
+    File::open(path)
 }
