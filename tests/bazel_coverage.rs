@@ -233,8 +233,12 @@ fn run_under_coverage(b: &Bazel, manifest_mode: bool, case: &str) -> String {
         "the launcher's tracefile:\n{text}"
     );
 
-    // The merger as collect_coverage.sh runs it, with the instrumented-files list Bazel wrote.
+    // The merger as collect_coverage.sh runs it, with the list `bazel coverage` of this test makes by
+    // default (written here: Bazel writes its own only for a test run, and another case may have left
+    // one made with other instrumentation flags).
     let merged = dir.join("merged.dat");
+    let source_manifest = dir.join("source_manifest");
+    fs::write(&source_manifest, "covered/shapes.py\n").unwrap();
     let merger = b
         .repo
         .join("tests/bazel/offline/remote_coverage_tools/coverage_report_generator");
@@ -246,9 +250,7 @@ fn run_under_coverage(b: &Bazel, manifest_mode: bool, case: &str) -> String {
         .arg("--filter_sources=.*external/.+")
         .arg(format!(
             "--source_file_manifest={}",
-            b.bin
-                .join("covered/shapes_test.instrumented_files")
-                .display()
+            source_manifest.display()
         ))
         .output()
         .unwrap();
