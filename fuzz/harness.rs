@@ -236,7 +236,7 @@ fn check_valid_descriptor(d: &Descriptor) {
     let json = d.to_json();
     let again = Descriptor::from_json(&json).expect("to_json output must parse back");
     let plain = Descriptor {
-        drop_in: None,
+        venv_policy: Default::default(),
         ..d.clone()
     };
     assert_eq!(again, plain, "from_json(to_json(d)) != d");
@@ -251,7 +251,7 @@ fn check_valid_descriptor(d: &Descriptor) {
 pub fn descriptor(data: &[u8]) {
     match Descriptor::from_json(data) {
         Ok(d) => {
-            assert!(d.drop_in.is_none());
+            assert_eq!(d.venv_policy, Default::default());
             check_valid_descriptor(&d);
         }
         Err(err) => {
@@ -268,17 +268,13 @@ pub fn stub(data: &[u8]) {
     let path = Path::new("/work/bazel-bin/pkg/app");
     let first = stub::parse(data, path);
     match &first {
-        Ok(d) => {
-            let drop_in = d
-                .drop_in
-                .as_ref()
-                .expect("a stub's descriptor says it is drop-in");
-            assert_eq!(drop_in.stub_path, path);
-            assert!(!drop_in.template.is_empty());
-            if let Some(python) = &drop_in.venv_python {
+        Ok((d, origin)) => {
+            assert_eq!(origin.path, path);
+            assert!(!origin.template.is_empty());
+            if let Some(python) = &d.venv_policy.python {
                 assert!(py_launcher::descriptor::check_runfiles_path("x", python).is_ok());
             }
-            if let Some(site) = &drop_in.venv_rel_site_packages {
+            if let Some(site) = &d.venv_policy.site_packages {
                 assert!(!site.starts_with('/') && !site.split('/').any(|s| s == ".."));
             }
             check_valid_descriptor(d);

@@ -3,8 +3,8 @@
 //! This module owns the JSON schema (documented field by field in `docs/descriptor.md`) and every check
 //! on its values, so that the rest of the launcher works with values that are already known to be sane:
 //! runfiles paths are normalised and relative, exactly one of `main`/`main_module` is set, and the
-//! interpreter is classified into its three `py_runtime` forms. The drop-in stub reader (`stub.rs`)
-//! produces the same struct, so both routes share one launch path.
+//! interpreter is classified into its three `py_runtime` forms. The drop-in stub translator (`stub.rs`)
+//! produces the same struct (plus a [`VenvPolicy`]), so both routes share one launch path.
 
 use std::collections::BTreeMap;
 
@@ -41,36 +41,32 @@ pub struct Descriptor {
     pub build_config: Option<String>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub system_site_packages: bool,
-    /// Set only by the drop-in route: facts a stub carries that the JSON schema does not expose.
+    /// This executable is a build-time venv's `bin/python3`, not a binary: it only execs the absolute
+    /// `interpreter` with its own path as argv[0] (see `launch::venv_python`). No main, no venv.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub venv_python: bool,
+    /// How the venv is chosen and made when it differs from the default (build-time venv with
+    /// `bin/python3`, else a run-time venv of the launcher's own). Not part of the JSON schema: only a
+    /// stub translator (`stub.rs`) sets it.
     #[serde(skip)]
-    pub drop_in: Option<DropIn>,
+    pub venv_policy: VenvPolicy,
 }
 
-/// What a drop-in stub adds to the descriptor's facts.
+/// Neutral facts about the venv that a descriptor's JSON cannot express. The default is the embedded
+/// descriptor's behaviour; the venv code reads these and never where they came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DropIn {
-    /// Which template the stub came from, for debug output (`py-launcher`, `bazel-native`, `rules-python`).
-    pub template: String,
-    /// The stub file itself, as the kernel passed it to us; runfiles discovery starts from it.
-    pub stub_path: std::path::PathBuf,
-    /// The program is a zip (`--build_python_zip`).
-    pub is_zipfile: bool,
-    /// rules_python: never use the build-time venv as it is, always make a run-time one
-    /// (`%recreate_venv_at_runtime%`).
-    pub recreate_venv: bool,
-    /// rules_python: the venv's site-packages path relative to the venv root (`%venv_rel_site_packages%`).
-    pub venv_rel_site_packages: Option<String>,
-    /// rules_python: the runfiles path of the build-time venv's python (`%python_binary%`), whose name
-    /// follows the interpreter's.
-    pub venv_python: Option<String>,
-    /// rules_python: whenever a run-time venv is made (asked for, or the build-time one is unusable, e.g.
-    /// manifest-only runfiles), it links `pyvenv.cfg` and `lib` into the runfiles venv instead of holding
-    /// the launcher's own content, because that `lib` holds rules_python's site init (`bazel.pth`), which
-    /// sets the import path.
-    pub link_venv: bool,
-    /// Every `key=value` the stub held, as written (an unsubstituted `%placeholder%` included), for the
-    /// debug trace.
-    pub facts: Vec<(String, String)>,
+pub struct VenvPolicy {
+    /// Never use the build-time venv as it is; always make a run-time one.
+    pub always_run_time: bool,
+    /// Runfiles path of the build-time venv's python when it is not `<venv>/bin/python3`.
+    pub python: Option<String>,
+    /// Site-packages relative to the venv root when it is not `lib/pythonX.Y/site-packages`.
+    pub site_packages: Option<String>,
+    /// A run-time venv links `pyvenv.cfg` and `lib` to the build-time venv's (whose `lib` holds the
+    /// site init that sets the import path) instead of holding the launcher's own content. In
+    /// manifest-only runfiles the build-time venv's real directory is then found through its
+    /// `pyvenv.cfg`.
+    pub link_build_time: bool,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -156,6 +152,19 @@ impl Descriptor {
                 ),
                 "set it to the main repository's runfiles name, e.g. _main",
             );
+        }
+        if self.venv_python {
+            if self.interpreter_form() != InterpreterForm::Absolute
+                || self.interpreter.contains(['\0', '\n'])
+                || self.main.is_some()
+                || self.main_module.is_some()
+            {
+                return bad(
+                    format!("a `venv_python` descriptor needs an absolute `interpreter` and no main: {:?}", self.interpreter),
+                    "only the Bazel rules write this form, for a platform runtime's build-time venv",
+                );
+            }
+            return Ok(());
         }
         match (&self.main, &self.main_module) {
             (Some(_), Some(_)) => {
@@ -303,4 +312,21 @@ pub fn parse_python_version(text: &str) -> Option<(u32, u32)> {
         return None;
     }
     Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+#[cfg(test)]
+mod venv_python_tests {
+    use super::*;
+
+    #[test]
+    fn venv_python_needs_an_absolute_interpreter_and_no_main() {
+        let ok = br#"{"version":1,"target":"//a:b","workspace_name":"w","interpreter":"/usr/bin/python3","venv_python":true}"#;
+        assert!(Descriptor::from_json(ok).unwrap().venv_python);
+        for bad in [
+            r#"{"version":1,"target":"//a:b","workspace_name":"w","interpreter":"pyrt/bin/python3","venv_python":true}"#,
+            r#"{"version":1,"target":"//a:b","workspace_name":"w","interpreter":"/usr/bin/python3","main":"w/m.py","venv_python":true}"#,
+        ] {
+            assert!(Descriptor::from_json(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
 }

@@ -195,7 +195,7 @@ fn starts_with_shebang(path: &Path) -> bool {
 }
 
 /// What a started interpreter says about itself: used once per run-time venv, for interpreters that
-/// [`identify`] could not place (wrapper scripts, unversioned names).
+/// `identify` could not place (wrapper scripts, unversioned names).
 pub struct Probe {
     pub executable: PathBuf,
     pub version: (u32, u32),

@@ -38,13 +38,18 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
     let embedded = trailer::embedded_descriptor(&own, meta.len())?;
     drop(own);
 
-    let (descriptor, user_args, discovery) = match embedded {
+    let (descriptor, origin, user_args, discovery) = match embedded {
         Some(bytes) => {
             trace.note(|| "descriptor: embedded in the executable".into());
             let descriptor = Descriptor::from_json(&bytes)?;
             let invoked = sys::invoked_path(args.first()).map(|p| absolute(&p));
             let discovery = discovery(&env, invoked, RealPath::OwnExecutable);
-            (descriptor, args.get(1..).unwrap_or_default(), discovery)
+            (
+                descriptor,
+                None,
+                args.get(1..).unwrap_or_default(),
+                discovery,
+            )
         }
         None => {
             let Some(stub_path) = args.get(1) else {
@@ -63,32 +68,30 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
                     });
             }
             let stub_path = PathBuf::from(stub_path);
-            let descriptor = stub::read_stub(&stub_path)?;
+            let translated = stub::read_stub(&stub_path)?;
             trace.note(|| format!("descriptor: read from the stub {}", show_path(&stub_path)));
-            stub::trace_facts(&descriptor, &mut trace);
+            stub::trace_facts(&translated, &mut trace);
+            let (descriptor, origin) = translated;
             let invoked = absolute(&stub_path);
             let real = RealPath::CanonicalOf(invoked.clone());
             (
                 descriptor,
+                Some(origin),
                 args.get(2..).unwrap_or_default(),
                 discovery(&env, Some(invoked), real),
             )
         }
     };
-    if descriptor.drop_in.as_ref().is_some_and(|d| d.is_zipfile) {
-        return Err(Error::usage(
-            "zip executables (--build_python_zip) are not supported by py-launcher",
-            "build without --build_python_zip (it is off by default on Linux)",
-        )
-        .for_target(&descriptor.target));
+    if descriptor.venv_python {
+        return venv_python(&descriptor, &args, &env);
     }
-
     let invocation = Invocation {
         descriptor: &descriptor,
         user_args,
         discovery,
         launcher_id,
         env: &env,
+        stub: origin,
     };
     let plan = plan::build(&invocation, &mut trace)?;
 
@@ -127,6 +130,22 @@ fn own_option(arg: &OsStr) -> Option<String> {
         )),
         _ => None,
     }
+}
+
+/// The `venv_python` mode: this copy of the launcher is a build-time venv's `bin/python3` (docs/layout.md).
+/// It execs the platform interpreter with argv[0] = its own path, so CPython finds `../pyvenv.cfg` from
+/// argv[0] and the standard library from its `home`: a `sys.executable` subprocess runs in the same venv.
+/// Nothing else happens here (no runfiles, no environment change): the binary's own launch never comes
+/// this way, since it execs the interpreter directly with the same argv[0].
+fn venv_python(descriptor: &Descriptor, args: &[OsString], env: &Environment) -> Result<()> {
+    let own = sys::invoked_path(args.first())
+        .map(|p| absolute(&p))
+        .unwrap_or_default();
+    let mut argv: Vec<OsString> = vec![own.into_os_string()];
+    argv.extend(args.iter().skip(1).cloned());
+    let interpreter = Path::new(&descriptor.interpreter);
+    let err = sys::exec(interpreter, &argv, &env.for_child(&[], &[]));
+    Err(exec_error(interpreter, interpreter, &err).for_target(&descriptor.target))
 }
 
 fn discovery(env: &Environment, invoked: Option<PathBuf>, real: RealPath) -> Discovery {

@@ -34,6 +34,8 @@ pub struct Invocation<'a> {
     /// Our own executable's identity: an interpreter that turns out to be us is refused.
     pub launcher_id: Option<FileId>,
     pub env: &'a Environment,
+    /// Report only: where a stub translator found the facts (never read to decide anything).
+    pub stub: Option<crate::stub::Origin>,
 }
 
 pub struct Plan {
@@ -49,7 +51,8 @@ pub struct Plan {
     pub env_set: Vec<(OsString, OsString)>,
     pub env_unset: Vec<OsString>,
     pub build_config: Option<PathBuf>,
-    pub stub: Option<crate::descriptor::DropIn>,
+    /// Report only (`PY_LAUNCHER_DEBUG=json`): the stub the facts came from, if any.
+    pub stub: Option<crate::stub::Origin>,
 }
 
 pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
@@ -60,13 +63,14 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
         .map_err(|e| e.for_target(target))?;
 
     // Every runfiles path the launch needs, resolved in one pass (one manifest scan in manifest mode).
-    // With manifest-only runfiles a build-time venv cannot run; only a rules_python run-time venv still
-    // links into its real directory, found through the venv's own pyvenv.cfg.
+    // With manifest-only runfiles a build-time venv cannot run; only a run-time venv that links into it
+    // still needs its real directory, found through the venv's own pyvenv.cfg.
+    let policy = &d.venv_policy;
     let venv_key = d.venv.as_ref().and_then(|v| match runfiles.mode {
         Mode::Directory => Some(v.clone()),
-        Mode::Manifest => d.drop_in.as_ref().map(|_| format!("{v}/pyvenv.cfg")),
+        Mode::Manifest => policy.link_build_time.then(|| format!("{v}/pyvenv.cfg")),
     });
-    let venv_python = d.drop_in.as_ref().and_then(|x| x.venv_python.clone());
+    let venv_python = policy.python.clone();
     let wanted: [Option<&str>; 5] = [
         d.main.as_deref(),
         (d.interpreter_form() == InterpreterForm::Runfiles).then_some(d.interpreter.as_str()),
@@ -204,6 +208,13 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
     trace.note(|| format!("argv: {argv:?}"));
     trace.note(|| format!("environment: set {env_set:?}; unset {env_unset:?}"));
 
+    // A build-time venv's bin/python3 need not be a link to the interpreter (a platform runtime's is a
+    // copy of the launcher in its venv_python mode, docs/layout.md): exec the interpreter itself with
+    // argv[0] = the venv's python, which is all CPython looks at to find the venv.
+    let executable = match venv.kind {
+        VenvKind::BuildTime => interpreter.path.clone(),
+        VenvKind::RunTime => venv.python.clone(),
+    };
     Ok(Plan {
         target: d.target.clone(),
         runfiles_mode: runfiles.mode,
@@ -211,13 +222,13 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
         manifest: runfiles.manifest_path.clone(),
         configured_interpreter: d.interpreter.clone(),
         interpreter,
-        executable: venv.python.clone(),
+        executable,
         venv,
         argv,
         env_set,
         env_unset,
         build_config,
-        stub: d.drop_in.clone(),
+        stub: inv.stub.clone(),
     })
 }
 
@@ -252,7 +263,7 @@ impl Plan {
             version: 1,
             target: &self.target,
             stub: self.stub.as_ref().map(|stub| StubReport {
-                path: Lossy::path(&stub.stub_path),
+                path: Lossy::path(&stub.path),
                 template: &stub.template,
                 facts: stub
                     .facts

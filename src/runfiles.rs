@@ -4,7 +4,7 @@
 //! `<exe>.runfiles`, `<exe>.runfiles_manifest`, then an executable that itself sits inside some
 //! `X.runfiles/` tree. `<exe>` is every path on the chain from the executable as invoked (absolutized
 //! against the cwd, not resolved) through each symlink hop to the real file, because `bazel run` starts us
-//! with a relative argv[0] and a cwd inside the tree, and `bazel-bin/x` is itself a symlink.
+//! with a relative `argv[0]` and a cwd inside the tree, and `bazel-bin/x` is itself a symlink.
 //!
 //! Every candidate must prove it belongs to this binary by holding the binary's own marker (its main
 //! file): a parent binary's inherited variables must not capture a child that is not its data

@@ -3,7 +3,9 @@
 //! Bazel expands a `py_runtime`'s `bootstrap_template` as text and makes the result the binary's
 //! executable. With `stub_shebang = "#!/usr/bin/env py-launcher"` the kernel then runs
 //! `py-launcher STUB [ARGS...]`, and this module turns the stub's text into the same [`Descriptor`] an
-//! embedded launcher carries, plus the [`DropIn`] extras. Formats (`templates/`, `docs/dropin.md`):
+//! embedded launcher carries, with a neutral [`VenvPolicy`] where the venv differs, plus an [`Origin`]
+//! for reports. This is the only module that knows which template a launch came from; the zip refusal
+//! happens here too. Formats (`templates/`, `docs/dropin.md`):
 //!
 //! - `py-launcher` (`templates/py_launcher_stub.tmpl`): a `#!` line, then the descriptor JSON.
 //! - `bazel-native` (`templates/bazel_native_stub.tmpl`): Bazel's built-in `py_binary` placeholders.
@@ -31,7 +33,9 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::debug::Trace;
-use crate::descriptor::{check_runfiles_path, parse_python_version, Descriptor, DropIn};
+use std::path::PathBuf;
+
+use crate::descriptor::{check_runfiles_path, parse_python_version, Descriptor, VenvPolicy};
 use crate::error::{show_path, Error, Result};
 
 /// Stubs are small text files; only this much of a file is ever read.
@@ -82,7 +86,22 @@ enum Problem {
     Bad(String),
 }
 
-pub fn read_stub(path: &Path) -> Result<Descriptor> {
+/// Where a stub's facts came from. Report only (debug trace and JSON plan): nothing downstream of the
+/// translator decides anything by it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The stub file itself, as the kernel passed it to us.
+    pub path: PathBuf,
+    /// Which template the stub came from.
+    pub template: String,
+    /// Every `key=value` the stub held, as written (an unsubstituted `%placeholder%` included).
+    pub facts: Vec<(String, String)>,
+}
+
+/// A stub translated: the neutral launch facts, and where they came from.
+pub type Translated = (Descriptor, Origin);
+
+pub fn read_stub(path: &Path) -> Result<Translated> {
     let not_a_stub = |why: String| {
         Error::usage(
             format!("{} is not a py-launcher stub: {why}", show_path(path)),
@@ -102,12 +121,12 @@ pub fn read_stub(path: &Path) -> Result<Descriptor> {
 }
 
 /// Parses stub text; `path` is the stub's path as invoked (runfiles discovery starts from it).
-pub fn parse(text: &[u8], path: &Path) -> Result<Descriptor> {
+pub fn parse(text: &[u8], path: &Path) -> Result<Translated> {
     parse_head(text, text.len() as u64, path)
 }
 
 /// `head` is the start of a file of `file_len` bytes (all of it when the file is small).
-fn parse_head(head: &[u8], file_len: u64, path: &Path) -> Result<Descriptor> {
+fn parse_head(head: &[u8], file_len: u64, path: &Path) -> Result<Translated> {
     let shown = show_path(path);
     let problem = match classify(head, file_len, path) {
         Ok(descriptor) => return Ok(descriptor),
@@ -131,7 +150,7 @@ pub fn zip_error(shown: &str) -> Error {
     )
 }
 
-type Classified = std::result::Result<Descriptor, std::result::Result<Problem, Error>>;
+type Classified = std::result::Result<Translated, std::result::Result<Problem, Error>>;
 
 fn classify(head: &[u8], file_len: u64, path: &Path) -> Classified {
     let problem = |p: Problem| Err(Ok(p));
@@ -159,13 +178,13 @@ fn classify(head: &[u8], file_len: u64, path: &Path) -> Classified {
                 "it is larger than {MAX_STUB_LEN} bytes"
             )));
         }
-        let mut descriptor = Descriptor::from_json(body).map_err(Err)?;
-        descriptor.drop_in = Some(DropIn {
+        let descriptor = Descriptor::from_json(body).map_err(Err)?;
+        let origin = Origin {
+            path: path.to_path_buf(),
             template: KIND_OWN.into(),
-            stub_path: path.to_path_buf(),
-            ..DropIn::default()
-        });
-        return Ok(descriptor);
+            facts: Vec::new(),
+        };
+        return Ok((descriptor, origin));
     }
     if !body.starts_with(MARKER.as_bytes()) {
         return problem(Problem::NotAStub(format!(
@@ -192,7 +211,7 @@ fn classify(head: &[u8], file_len: u64, path: &Path) -> Classified {
             err.message()
         )))
     })?;
-    Ok(descriptor)
+    Ok((descriptor, facts.origin(path)))
 }
 
 /// The `key=value` facts of a key/value stub, in file order.
@@ -352,12 +371,11 @@ impl Facts {
             .to_owned()
     }
 
-    fn drop_in(&self, path: &Path) -> DropIn {
-        DropIn {
+    fn origin(&self, path: &Path) -> Origin {
+        Origin {
+            path: path.to_path_buf(),
             template: self.kind.clone(),
-            stub_path: path.to_path_buf(),
             facts: self.entries.clone(),
-            ..DropIn::default()
         }
     }
 }
@@ -423,7 +441,6 @@ fn bazel_native(facts: &Facts, path: &Path) -> std::result::Result<Descriptor, S
         main: Some(main),
         interpreter,
         imports,
-        drop_in: Some(facts.drop_in(path)),
         ..Descriptor::default()
     })
 }
@@ -473,11 +490,12 @@ fn rules_python(facts: &Facts, path: &Path) -> std::result::Result<Descriptor, S
         .map(str::to_owned)
         .collect();
 
-    let mut drop_in = facts.drop_in(path);
-    drop_in.recreate_venv = recreate && venv.is_some();
-    drop_in.link_venv = venv.is_some();
-    drop_in.venv_rel_site_packages = site_packages;
-    drop_in.venv_python = venv.as_ref().and(venv_python);
+    let venv_policy = VenvPolicy {
+        always_run_time: recreate && venv.is_some(),
+        link_build_time: venv.is_some(),
+        site_packages,
+        python: venv.as_ref().and(venv_python),
+    };
     Ok(Descriptor {
         version: crate::descriptor::SCHEMA_VERSION,
         target: facts.target(path),
@@ -487,7 +505,7 @@ fn rules_python(facts: &Facts, path: &Path) -> std::result::Result<Descriptor, S
         python_version,
         interpreter_args,
         venv,
-        drop_in: Some(drop_in),
+        venv_policy,
         ..Descriptor::default()
     })
 }
@@ -502,18 +520,15 @@ fn version_from_site_packages(rel: &str) -> Option<String> {
 
 /// Debug trace of what a stub said: the template, every fact as written, and what py-launcher made of
 /// the facts that have no descriptor field.
-pub fn trace_facts(descriptor: &Descriptor, trace: &mut Trace) {
-    let Some(d) = &descriptor.drop_in else {
-        return;
-    };
+pub fn trace_facts((descriptor, origin): &Translated, trace: &mut Trace) {
     trace.note(|| {
         format!(
             "stub: {} template, read from {}",
-            d.template,
-            show_path(&d.stub_path)
+            origin.template,
+            show_path(&origin.path)
         )
     });
-    for (key, value) in &d.facts {
+    for (key, value) in &origin.facts {
         trace.note(|| {
             let shown = if value.is_empty() {
                 "(empty)".to_owned()
@@ -525,16 +540,17 @@ pub fn trace_facts(descriptor: &Descriptor, trace: &mut Trace) {
             format!("stub fact: {key} = {shown}")
         });
     }
-    if d.template == KIND_RULES_PYTHON {
+    if origin.template == KIND_RULES_PYTHON {
+        let policy = &descriptor.venv_policy;
         trace.note(|| {
             format!(
                 "stub: stage 2 (run as the main file) {:?}; venv {:?}, its python {:?}, site-packages {:?}; \
                  recreate the venv at run time: {}",
                 descriptor.main.as_deref().unwrap_or(""),
                 descriptor.venv.as_deref().unwrap_or("(none)"),
-                d.venv_python.as_deref().unwrap_or("(none)"),
-                d.venv_rel_site_packages.as_deref().unwrap_or("(none)"),
-                if d.recreate_venv { "yes" } else { "no (only if the build-time venv is unusable)" }
+                policy.python.as_deref().unwrap_or("(none)"),
+                policy.site_packages.as_deref().unwrap_or("(none)"),
+                if policy.always_run_time { "yes" } else { "no (only if the build-time venv is unusable)" }
             )
         });
     }
@@ -544,16 +560,16 @@ pub fn trace_facts(descriptor: &Descriptor, trace: &mut Trace) {
 mod tests {
     use super::*;
 
-    fn parse_ok(text: &str) -> Descriptor {
+    fn parse_ok(text: &str) -> Translated {
         match parse(text.as_bytes(), Path::new("/b/pkg/app")) {
-            Ok(d) => d,
+            Ok(t) => t,
             Err(e) => panic!("{e}"),
         }
     }
 
     fn parse_err(text: &str) -> Error {
         match parse(text.as_bytes(), Path::new("/b/pkg/app")) {
-            Ok(d) => panic!("parsed: {d:?}"),
+            Ok((d, _)) => panic!("parsed: {d:?}"),
             Err(e) => e,
         }
     }
@@ -565,20 +581,20 @@ mod tests {
 
     #[test]
     fn bazel_native_facts() {
-        let d = parse_ok(NATIVE);
+        let (d, origin) = parse_ok(NATIVE);
         assert_eq!(d.target, "/b/pkg/app");
         assert_eq!(d.main.as_deref(), Some("_main/pkg/my app.py"));
         assert_eq!(d.interpreter, "py 3/bin/python3");
         assert_eq!(d.imports, ["_main/pkg/lib", "_main/x"]);
         assert!(d.import_all);
-        let drop_in = d.drop_in.unwrap();
-        assert_eq!(drop_in.template, "bazel-native");
-        assert_eq!(drop_in.facts.len(), 8);
+        assert_eq!(d.venv_policy, VenvPolicy::default());
+        assert_eq!(origin.template, "bazel-native");
+        assert_eq!(origin.facts.len(), 8);
     }
 
     #[test]
     fn rules_python_facts() {
-        let d = parse_ok(
+        let (d, _) = parse_ok(
             "#!/opt/py-launcher\r\n# py-launcher stub: rules-python 1\r\ntarget=@@//pkg:app\r\n\
              workspace_name=_main\r\nstage2_bootstrap=_main/pkg/_app_stage2_bootstrap.py\r\n\
              python_binary=_main/pkg/_app.venv/bin/python3\r\npython_binary_actual=/usr/bin/python3.11\r\n\
@@ -595,17 +611,14 @@ mod tests {
         assert_eq!(d.python_version.as_deref(), Some("3.11"));
         assert_eq!(d.interpreter_args, ["-X", "a b=c"]);
         assert!(d.imports.is_empty());
-        let x = d.drop_in.unwrap();
-        assert!(x.recreate_venv && x.link_venv);
-        assert_eq!(
-            x.venv_python.as_deref(),
-            Some("_main/pkg/_app.venv/bin/python3")
-        );
+        let x = &d.venv_policy;
+        assert!(x.always_run_time && x.link_build_time);
+        assert_eq!(x.python.as_deref(), Some("_main/pkg/_app.venv/bin/python3"));
     }
 
     #[test]
     fn rules_python_without_a_venv_runs_the_runtime() {
-        let d = parse_ok(
+        let (d, _) = parse_ok(
             "#!x\n# py-launcher stub: rules-python 1\nstage2_bootstrap=_main/s.py\npython_binary=python3\n\
              python_binary_actual=\ninterpreter_args<<E\n%interpreter_args%\nE\n# py-launcher stub: end\n",
         );

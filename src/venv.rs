@@ -62,7 +62,7 @@ pub struct Request<'a> {
     pub runfiles: &'a Runfiles,
     pub interpreter: &'a Interpreter,
     pub build_time_venv: Option<PathBuf>,
-    /// The build-time venv's python when it is not `bin/python3` (rules_python names it after the interpreter).
+    /// The build-time venv's python when it is not `bin/python3` (`VenvPolicy::python`).
     pub build_time_python: Option<PathBuf>,
     pub cache: &'a CacheEnv,
 }
@@ -106,9 +106,9 @@ fn expected_version(request: &Request) -> Option<(u32, u32)> {
 fn site_packages_rel(request: &Request, version: (u32, u32)) -> String {
     request
         .descriptor
-        .drop_in
-        .as_ref()
-        .and_then(|d| d.venv_rel_site_packages.clone())
+        .venv_policy
+        .site_packages
+        .clone()
         .unwrap_or_else(|| format!("lib/python{}.{}/site-packages", version.0, version.1))
 }
 
@@ -118,9 +118,8 @@ fn check_build_time(request: &Request, dir: &Path) -> std::result::Result<Venv, 
             "the interpreter is a wrapper script, which cannot serve as a venv's python".into(),
         );
     }
-    let drop_in = request.descriptor.drop_in.as_ref();
-    if drop_in.is_some_and(|d| d.recreate_venv) {
-        return Err("the stub asks for the venv to be recreated at run time".into());
+    if request.descriptor.venv_policy.always_run_time {
+        return Err("this launch always makes its venv at run time".into());
     }
     let version = expected_version(request).ok_or("the Python version is unknown")?;
     let python = request
@@ -160,7 +159,7 @@ struct Layout {
     interpreter: PathBuf,
     bin_name: OsString,
     version: (u32, u32),
-    /// rules_python: link `pyvenv.cfg` and `lib` into this runfiles venv (`DropIn::link_venv`).
+    /// Link `pyvenv.cfg` and `lib` into this build-time venv (`VenvPolicy::link_build_time`).
     link_to: Option<PathBuf>,
     system_site_packages: bool,
 }
@@ -360,8 +359,7 @@ impl Layout {
 }
 
 fn link_target(request: &Request) -> Option<PathBuf> {
-    let drop_in = request.descriptor.drop_in.as_ref()?;
-    if drop_in.link_venv {
+    if request.descriptor.venv_policy.link_build_time {
         request.build_time_venv.clone()
     } else {
         None

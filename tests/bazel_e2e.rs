@@ -24,7 +24,7 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
+use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
 use common::bazel::*;
@@ -66,15 +66,41 @@ fn platform_runtime_build_time_venv() {
         fs::read_to_string(venv.join("pyvenv.cfg")).unwrap(),
         "home = /usr/bin\ninclude-system-site-packages = false\n"
     );
+    // bin/python3 is a regular file (no unresolved symlink for a cache to trip on): the launcher finalized
+    // in its venv_python mode, which runs the platform interpreter in this venv.
+    let python = venv.join("bin/python3");
+    let meta = fs::symlink_metadata(&python).unwrap();
+    assert!(
+        meta.file_type().is_file(),
+        "{} is a regular file",
+        python.display()
+    );
+    assert_eq!(meta.permissions().mode() & 0o111, 0o111, "executable");
+    let venv_descriptor = b.read_json("cases/_report.venv/bin/python3.descriptor.json");
     assert_eq!(
-        fs::read_link(venv.join("bin/python3")).unwrap(),
-        Path::new(PYTHON)
+        venv_descriptor,
+        serde_json::json!({"version": 1, "target": "//cases:report", "workspace_name": "e2e",
+                           "interpreter": PYTHON, "venv_python": true})
+    );
+    let out = Command::new(&python)
+        .args([
+            "-c",
+            "import sys; print(sys.prefix, sys.base_prefix, sys.executable)",
+        ])
+        .env_remove("PYTHONSAFEPATH")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{} /usr {}\n", venv.display(), python.display()),
+        "{}",
+        output_text(&out)
     );
     let site = venv.join("lib/python3.11/site-packages");
     let up = "../".repeat(6);
     assert_eq!(
         fs::read_to_string(site.join("_py_launcher.pth")).unwrap(),
-        format!("{up}e2e/cases/extra\n{up}e2e/lib/py\n{up}e2e\n")
+        format!("{up}e2e/cases/extra\n{up}e2e/lib/py\n{up}e2e\nimport sys; sys._base_executable = \"{PYTHON}\"\n")
     );
     for module in ["bazel_build_info.py", "bazel_binary_info.py"] {
         assert_eq!(
@@ -142,22 +168,28 @@ fn in_build_runtime() {
     let descriptor = b.read_json("cases/_inbuild.descriptor.json");
     assert_eq!(descriptor["interpreter"], "pyrt/bin/python3.11");
     assert_eq!(descriptor["python_version"], "3.11");
-    // Bazel 4.2.3 cannot lay out bin/python3 for an in-build runtime (docs/bazel.md), so no build-time venv.
-    assert!(descriptor.get("venv").is_none(), "{descriptor}");
-    // (No check that bazel-bin has no _inbuild.venv: a build of //... without the in-build toolchain
-    // leaves one there. The bootstrap_files group below shows the rule declares none.)
+    assert_eq!(descriptor["venv"], "e2e/cases/_inbuild.venv");
 
     let runfiles = b.runfiles("cases/inbuild");
+    let root = path_str(&runfiles);
     assert!(
         runfiles.join("pyrt/bin/python3.11").is_file(),
         "the interpreter is in the runfiles"
     );
-    let report = b.exec_json("cases/inbuild", &[]);
-    let prefix = report["prefix"].as_str().unwrap();
-    assert!(
-        prefix.starts_with(&path_str(&b.cache_home.join("py-launcher"))),
-        "a run-time venv in the cache: {prefix}"
+    // The venv's bin/python3 is an ordinary runfiles entry (a root symlink to the interpreter File), and
+    // pyvenv.cfg has no `home`: CPython follows the link to its standard library.
+    assert_eq!(
+        fs::read_to_string(b.bin.join("cases/_inbuild.venv/pyvenv.cfg")).unwrap(),
+        "include-system-site-packages = false\n"
     );
+    let report = b.exec_json("cases/inbuild", &[]);
+    let venv = format!("{root}/e2e/cases/_inbuild.venv");
+    assert_eq!(
+        report["prefix"],
+        venv.as_str(),
+        "the build-time venv is used"
+    );
+    assert_eq!(report["executable"], format!("{venv}/bin/python3").as_str());
     assert_eq!(
         report["base_executable"], PYTHON,
         "the in-build interpreter resolves to the real one"
@@ -165,11 +197,11 @@ fn in_build_runtime() {
     assert_eq!(report["version"], "3.11");
     assert_eq!(report["extramod"], "extra import dir");
     assert_eq!(report["subprocess"]["greeting"], "hello, subprocess");
-    assert_eq!(report["subprocess"]["prefix"], prefix);
+    assert_eq!(report["subprocess"]["prefix"], venv.as_str());
     assert_eq!(report["build_info"]["target"], "//cases:inbuild");
     let path = strs(&report["path"]);
-    let root = path_str(&runfiles);
     assert!(path.ends_with(&[
+        format!("{venv}/lib/python3.11/site-packages"),
         format!("{root}/e2e/cases/extra"),
         format!("{root}/e2e/lib/py"),
         format!("{root}/e2e")
@@ -179,10 +211,20 @@ fn in_build_runtime() {
     assert_eq!(groups["interpreter_files"], set(&["pyrt/bin/python3.11"]));
     assert_eq!(
         groups["bootstrap_files"],
-        set(&["e2e/cases/inbuild", "e2e/cases/_inbuild_build_config.json"])
+        set(&[
+            "e2e/cases/inbuild",
+            "e2e/cases/_inbuild_build_config.json",
+            "e2e/cases/_inbuild.venv/pyvenv.cfg",
+            "e2e/cases/_inbuild.venv/lib/python3.11/site-packages/_py_launcher.pth",
+            "e2e/cases/_inbuild.venv/lib/python3.11/site-packages/bazel_build_info.py",
+            "e2e/cases/_inbuild.venv/lib/python3.11/site-packages/bazel_binary_info.py",
+        ])
     );
+    // The venv's bin/python3 is the interpreter File again, under a root symlink.
+    let mut expected = union_of(&groups);
+    expected.insert("e2e/cases/_inbuild.venv/bin/python3".into());
     assert_eq!(
-        union_of(&groups),
+        expected,
         manifest_keys(&b.bin.join("cases/inbuild.runfiles_manifest"))
     );
 }
@@ -269,6 +311,14 @@ fn genrule_tool_in_exec_configuration_sandboxed() {
         "ran in the sandbox: {cwd}"
     );
     assert_eq!(report["positional"], Value::Null);
+    // The tool has its build-time venv in the exec configuration too: nothing is written outside the
+    // action's outputs (no run-time venv in the host's cache from inside the sandbox).
+    let prefix = report["prefix"].as_str().unwrap();
+    assert!(
+        prefix.ends_with("/cases/tool.runfiles/e2e/cases/_tool.venv"),
+        "{prefix}"
+    );
+    assert_eq!(report["subprocess"]["prefix"], prefix);
     assert_eq!(report["extramod"], "extra import dir");
     assert_eq!(report["subprocess"]["greeting"], "hello, subprocess");
     assert_eq!(report["build_info"]["target"], "//cases:tool");

@@ -1,10 +1,10 @@
 """py_launcher_binary / py_launcher_test: a py_binary whose executable is a finalized py-launcher.
 
-Actions (none runs a shell):
-  - ctx.actions.write: the descriptor JSON, the build-config JSON, pyvenv.cfg and the .pth file;
-  - ctx.actions.symlink: the venv's bin/python3 (an unresolved symlink to the platform interpreter);
+Actions (none runs a shell, none declares an unresolved symlink):
+  - ctx.actions.write: the descriptors, the build-config JSON, pyvenv.cfg and the .pth file;
   - ctx.actions.expand_template (no substitutions = a copy): the build-info modules;
-  - ctx.actions.run(py-launcher-finalize): launcher + descriptor -> the executable.
+  - ctx.actions.run(py-launcher-finalize): launcher + descriptor -> the executable, and (platform runtime)
+    launcher + venv_python descriptor -> the venv's bin/python3.
 """
 
 load(":build_info.bzl", "BuildInfoFilesInfo")
@@ -203,30 +203,79 @@ def _python_version(ctx, runtime, launcher_tc):
         version = parts[0] + "." + parts[1]
     return version or None
 
-def _write_venv(ctx, runtime, python_version, import_dirs, workspace_root):
-    """Declares the build-time venv (docs/layout.md). Only for a platform runtime: see docs/bazel.md."""
+# The .pth line that repairs sys._base_executable when pyvenv.cfg has no `home` (an in-build runtime):
+# CPython 3.11 then says the venv's own bin/python3, which `python -m venv` and friends would copy.
+_BASE_EXECUTABLE_FIXUP = "import sys, os; sys._base_executable = os.path.realpath(sys.executable) if sys._base_executable == sys.executable else sys._base_executable"
+
+def _write_venv(ctx, runtime, launcher_tc, python_version, import_dirs, workspace_root):
+    """Declares the build-time venv (docs/layout.md) with no unresolved symlink, so caches accept it.
+
+    Platform runtime (absolute interpreter_path): bin/python3 is a regular file, a copy of the launcher
+    finalized in its `venv_python` mode (it execs interpreter_path with argv[0] kept), and pyvenv.cfg names
+    `home`. In-build runtime: bin/python3 is a runfiles root symlink to the interpreter File (an ordinary
+    runfiles entry) and pyvenv.cfg has no `home`, so CPython follows the link to its standard library.
+
+    Returns (venv runfiles path, files for bootstrap_files, root symlinks {runfiles path: File}).
+    """
     prefix = "_%s.venv" % ctx.label.name
     cfg = ctx.actions.declare_file(prefix + "/pyvenv.cfg")
-    ctx.actions.write(cfg, "home = %s\ninclude-system-site-packages = false\n" % _dirname(runtime.interpreter_path))
+    venv_path = _runfiles_path(ctx, cfg).rpartition("/")[0]
+    files = [cfg]
+    root_symlinks = {}
+    fixup = []
+    if runtime.interpreter_path:
+        ctx.actions.write(cfg, "home = %s\ninclude-system-site-packages = false\n" % _dirname(runtime.interpreter_path))
+        python = ctx.actions.declare_file(prefix + "/bin/python3")
+        descriptor = ctx.actions.declare_file(prefix + "/bin/python3.descriptor.json")
+        ctx.actions.write(descriptor, json.encode({
+            "version": 1,
+            "target": _label_str(ctx.label),
+            "workspace_name": ctx.workspace_name,
+            "interpreter": runtime.interpreter_path,
+            "venv_python": True,
+        }))
+        _finalize(ctx, launcher_tc, descriptor, python)
+        files.append(python)
 
-    python = ctx.actions.declare_symlink(prefix + "/bin/python3")
-    ctx.actions.symlink(output = python, target_path = runtime.interpreter_path)
+        # With `home` set, CPython takes sys._base_executable from realpath(bin/python3), which is this file
+        # in bazel-out, not the base interpreter: name the interpreter (for `python -m venv` and friends).
+        fixup.append("import sys; sys._base_executable = %s" % json.encode(runtime.interpreter_path))
+    else:
+        ctx.actions.write(cfg, "include-system-site-packages = false\n")
+        root_symlinks[venv_path + "/bin/python3"] = runtime.interpreter
+        fixup.append(_BASE_EXECUTABLE_FIXUP)
 
     site = prefix + "/lib/python%s/site-packages/" % python_version
     pth = ctx.actions.declare_file(site + "_py_launcher.pth")
-    venv_path = _runfiles_path(ctx, cfg).rpartition("/")[0]
 
     # site-packages is 3 levels below the venv root: lib/pythonX.Y/site-packages.
     up = "../" * (len(venv_path.split("/")) + 3)
-    lines = [up + d for d in import_dirs + [workspace_root]]
+    lines = [up + d for d in import_dirs + [workspace_root]] + fixup
     ctx.actions.write(pth, "\n".join(lines) + "\n")
+    files.append(pth)
 
-    modules = []
     for template in (ctx.file._build_info_module, ctx.file._binary_info_module):
         out = ctx.actions.declare_file(site + template.basename)
         ctx.actions.expand_template(template = template, output = out, substitutions = {})
-        modules.append(out)
-    return venv_path, [cfg, python, pth] + modules
+        files.append(out)
+    return venv_path, files, root_symlinks
+
+def _finalize(ctx, launcher_tc, descriptor, output):
+    ctx.actions.run(
+        executable = launcher_tc.finalizer,
+        arguments = [
+            "--launcher",
+            launcher_tc.launcher.path,
+            "--descriptor",
+            descriptor.path,
+            "--output",
+            output.path,
+        ],
+        inputs = [launcher_tc.launcher, descriptor],
+        outputs = [output],
+        mnemonic = "PyLauncherFinalize",
+        progress_message = "Finalizing py-launcher for %s" % output.short_path,
+    )
 
 def _dirname(path):
     head = path.rpartition("/")[0]
@@ -260,15 +309,12 @@ def _impl(ctx):
 
     bootstrap = []
 
-    # Build-time venv: only where its bin/python3 really resolves in the runfiles tree. For an in-build
-    # runtime Bazel 4.2.3 turns a relative declare_symlink target into an absolute path under the exec root,
-    # so the launcher makes the venv at run time instead (docs/bazel.md, "In-build runtimes").
-    # The same holds without --experimental_allow_unresolved_symlinks (Bazel 4's host configuration, i.e. a
-    # binary used as a genrule tool, never has it).
+    # Build-time venv, in every configuration (the host/exec one of a genrule tool too): none of its files is
+    # an unresolved symlink, so disk and remote caches take every action that has it among its inputs.
     venv_path = None
-    symlinks_ok = ctx.attr._build_info[BuildInfoFilesInfo].unresolved_symlinks
-    if runtime.interpreter_path and python_version and symlinks_ok and runtime.interpreter_path.startswith("/"):
-        venv_path, venv_files = _write_venv(ctx, runtime, python_version, import_dirs, workspace_root)
+    root_symlinks = {}
+    if python_version:
+        venv_path, venv_files, root_symlinks = _write_venv(ctx, runtime, launcher_tc, python_version, import_dirs, workspace_root)
         bootstrap.extend(venv_files)
 
     build_config = ctx.actions.declare_file("_%s_build_config.json" % name)
@@ -316,29 +362,16 @@ def _impl(ctx):
     ctx.actions.write(descriptor_file, json.encode(descriptor))
 
     executable = ctx.actions.declare_file(name)
-    ctx.actions.run(
-        executable = launcher_tc.finalizer,
-        arguments = [
-            "--launcher",
-            launcher_tc.launcher.path,
-            "--descriptor",
-            descriptor_file.path,
-            "--output",
-            executable.path,
-        ],
-        inputs = [launcher_tc.launcher, descriptor_file],
-        outputs = [executable],
-        mnemonic = "PyLauncherFinalize",
-        progress_message = "Finalizing py-launcher for %s" % ctx.label,
-    )
+    _finalize(ctx, launcher_tc, descriptor_file, executable)
     bootstrap.append(executable)
 
-    root_symlinks = {}
+    # The stamp copies are in the runfiles only as these root symlinks (not also at their own short_path).
+    stamp_files = []
     if stamped:
         build_info = ctx.attr._build_info[BuildInfoFilesInfo]
         root_symlinks["bazel_build_info/stable.txt"] = build_info.stable
         root_symlinks["bazel_build_info/volatile.txt"] = build_info.volatile
-        bootstrap.extend([build_info.stable, build_info.volatile])
+        stamp_files = [build_info.stable, build_info.volatile]
 
     # Split of the binary's own srcs and data files; the deps' and data targets' come from the aspect.
     own_app, own_third_party = _split(ctx.files.srcs + _data_files(ctx.attr.data))
@@ -347,7 +380,7 @@ def _impl(ctx):
         own_app,
         own_third_party,
         children,
-        bootstrap = depset(bootstrap),
+        bootstrap = depset(bootstrap + stamp_files),
         interpreter = interpreter_files,
     )
 

@@ -1,5 +1,4 @@
-"""Configuration facts shared by all binaries: the stamp decision, the stamp-file copies and whether
-unresolved symlinks (declare_symlink) are allowed.
+"""Configuration facts shared by all binaries: the stamp decision and the stamp-file copies.
 
 One target (//bazel/private:build_info) copies ctx.info_file and ctx.version_file once per configuration, so
 every stamped binary in a build shares the same two files (identical actions, no runfiles conflict when one
@@ -10,7 +9,6 @@ BuildInfoFilesInfo = provider(
     doc = "The copies of Bazel's workspace-status files and whether --stamp is on.",
     fields = {
         "stamp_flag": "bool: the --stamp command-line flag in this configuration.",
-        "unresolved_symlinks": "bool: ctx.actions.declare_symlink is allowed in this configuration.",
         "stable": "File: copy of ctx.info_file (stable-status.txt).",
         "volatile": "File: copy of ctx.version_file (volatile-status.txt).",
     },
@@ -26,7 +24,6 @@ def _build_info_impl(ctx):
     return [
         BuildInfoFilesInfo(
             stamp_flag = ctx.attr.stamp_flag,
-            unresolved_symlinks = ctx.attr.unresolved_symlinks,
             stable = stable, volatile = volatile),
         DefaultInfo(files = depset([stable, volatile])),
     ]
@@ -35,6 +32,5 @@ build_info_files = rule(
     implementation = _build_info_impl,
     attrs = {
         "stamp_flag": attr.bool(doc = "Set with select() on a config_setting for --stamp."),
-        "unresolved_symlinks": attr.bool(doc = "Set with select() on --experimental_allow_unresolved_symlinks."),
     },
 )

@@ -16,8 +16,8 @@ pub fn own_executable_path() -> Option<PathBuf> {
     std::fs::read_link("/proc/self/exe").ok()
 }
 
-/// The path the kernel was asked to execute (`execve`'s filename), which, unlike argv[0], a caller
-/// cannot set to an arbitrary word. Falls back to argv[0].
+/// The path the kernel was asked to execute (`execve`'s filename), which, unlike `argv[0]`, a caller
+/// cannot set to an arbitrary word. Falls back to `argv[0]`.
 pub fn invoked_path(argv0: Option<&OsString>) -> Option<PathBuf> {
     // SAFETY: getauxval has no preconditions; it returns 0 when the entry is absent.
     let raw = unsafe { libc::getauxval(libc::AT_EXECFN) } as *const libc::c_char;
