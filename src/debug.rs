@@ -5,10 +5,22 @@
 //! `PY_LAUNCHER_DEBUG=json` prints the launch plan as one JSON object on stdout instead of running
 //! anything; the plan carries its own reasons (the venv's, the import path and whether each entry exists),
 //! so no trace lines are built for it. When the text trace is off, [`Trace::note`] never builds its
-//! message, so tracing costs nothing on the normal path.
+//! message, so tracing costs nothing on the normal path. The wording of the trace lines about the
+//! launch as a whole and the JSON report types live here; the other modules note their own decisions.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use crate::descriptor::InterpreterForm;
+use crate::environment::{os_from_bytes, Environment};
+use crate::error::show;
+use crate::plan::Plan;
+use crate::runfiles::{normalize_lexically, Mode, Runfiles};
+use crate::venv::{self, Venv, VenvKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DebugMode {
@@ -18,19 +30,52 @@ pub enum DebugMode {
 }
 
 impl DebugMode {
-    pub fn from_env(debug: Option<&OsStr>, rules_python_verbose: Option<&OsStr>) -> DebugMode {
-        match debug.map(|v| v.as_encoded_bytes()) {
-            Some(b"json") => DebugMode::Json,
-            Some(b"" | b"0") | None => {
-                if rules_python_verbose.is_some_and(|v| !v.is_empty()) {
+    /// The mode, and whether `PY_LAUNCHER_DEBUG` held a value this launcher does not know (it then
+    /// shows the text trace: the caller asked for debugging, just not in a known word).
+    ///
+    /// Values are case-insensitive: `json`; `1`, `true`, `yes`, `on`, `text` (the trace); empty, `0`,
+    /// `false`, `no`, `off` (nothing, unless `RULES_PYTHON_BOOTSTRAP_VERBOSE` is non-empty).
+    pub fn from_env(
+        debug: Option<&OsStr>,
+        rules_python_verbose: Option<&OsStr>,
+    ) -> (DebugMode, bool) {
+        let verbose = || rules_python_verbose.is_some_and(|v| !v.is_empty());
+        let Some(value) = debug.map(OsStr::as_encoded_bytes) else {
+            return (
+                if verbose() {
                     DebugMode::Text
                 } else {
                     DebugMode::Off
-                }
-            }
-            Some(_) => DebugMode::Text,
+                },
+                false,
+            );
+        };
+        let is = |word: &str| value.eq_ignore_ascii_case(word.as_bytes());
+        if is("json") {
+            (DebugMode::Json, false)
+        } else if ["", "0", "false", "no", "off"].into_iter().any(is) {
+            (
+                if verbose() {
+                    DebugMode::Text
+                } else {
+                    DebugMode::Off
+                },
+                false,
+            )
+        } else {
+            let known = ["1", "true", "yes", "on", "text"].into_iter().any(is);
+            (DebugMode::Text, !known)
         }
     }
+}
+
+/// The one-line warning for a `PY_LAUNCHER_DEBUG` value that is not one of the known words.
+pub fn unknown_mode_warning(value: &OsStr) -> String {
+    format!(
+        "py-launcher: warning: PY_LAUNCHER_DEBUG={} is not a known value (1 for the trace, json for the \
+         launch plan, 0 for off; any case); showing the trace\n",
+        crate::error::show(value)
+    )
 }
 
 pub struct Trace {
@@ -51,10 +96,328 @@ impl Trace {
         self.mode == DebugMode::Text
     }
 
+    /// One trace line. The message is built only when the trace is on; a newline inside it is shown as
+    /// `\n`, and the line, newline included, goes out in one write, so nothing the program prints later
+    /// can continue it.
     pub fn note(&mut self, message: impl FnOnce() -> String) {
         if self.mode == DebugMode::Text {
-            let line = message().replace('\n', "\\n");
-            let _ = writeln!(std::io::stderr().lock(), "py-launcher: debug: {line}");
+            let mut line = String::from("py-launcher: debug: ");
+            line.push_str(&message().replace('\n', "\\n"));
+            line.push('\n');
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
         }
+    }
+}
+
+/// Traces the venv's import path, each entry with whether it exists.
+pub fn trace_import_path(venv: &Venv, trace: &mut Trace) {
+    if !trace.enabled() {
+        return;
+    }
+    trace.note(|| format!("import path: site-packages {}", show(&venv.site_packages)));
+    for (dir, exists) in import_path(venv) {
+        trace.note(|| {
+            let state = if exists {
+                "exists"
+            } else {
+                "MISSING: site will skip it"
+            };
+            format!("import path: {} ({state})", show(&dir))
+        });
+    }
+}
+
+/// Traces what the program gets: build information, argv, one line per environment change, and the
+/// inherited variables that change what Python does.
+pub fn trace_launch(
+    trace: &mut Trace,
+    runfiles: &Runfiles,
+    build_config: Option<&Path>,
+    argv: &[OsString],
+    env_set: &[(OsString, OsString)],
+    env_unset: &[OsString],
+    env: &Environment,
+) {
+    if !trace.enabled() {
+        return;
+    }
+    trace.note(|| {
+        let config = build_config.map_or("none".into(), show);
+        let stamps = match runfiles.mode {
+            Mode::Directory => show(runfiles.root.join("bazel_build_info")),
+            Mode::Manifest => "bazel_build_info/*.txt through the manifest".into(),
+        };
+        format!("build info: PY_LAUNCHER_BUILD_CONFIG={config}; stamp files (present only when stamped) in {stamps}")
+    });
+    trace.note(|| format!("argv: {}", shown(argv)));
+    for (name, value) in env_set {
+        trace.note(|| {
+            format!(
+                "environment: set {}={}",
+                name.to_string_lossy(),
+                show(value)
+            )
+        });
+    }
+    for name in env_unset {
+        trace.note(|| format!("environment: unset {}", name.to_string_lossy()));
+    }
+    for (name, set, unset) in INHERITED_SHOWN {
+        trace.note(|| match env.get(name) {
+            Some(value) => format!("environment: inherited {name}={} ({set})", show(value)),
+            None => format!("environment: {name} is {unset}"),
+        });
+    }
+}
+
+/// Inherited variables that change what Python does and that the launcher passes through untouched,
+/// shown in the trace with what they do (when set) or what happens without them.
+const INHERITED_SHOWN: [(&str, &str, &str); 3] = [
+    (
+        "PYTHONPATH",
+        "passed through: Python puts it before the standard library and the binary's imports",
+        "not set",
+    ),
+    (
+        "PYTHONHOME",
+        "passed through: it moves the standard library and can break the venv",
+        "not set",
+    ),
+    (
+        "PYTHONSAFEPATH",
+        "the caller's choice, kept",
+        "not set by the caller, so the launcher sets it to 1",
+    ),
+];
+
+/// Arguments for a trace line: each shown quoted, separated by spaces.
+pub fn shown(args: &[OsString]) -> String {
+    args.iter().map(show).collect::<Vec<_>>().join(" ")
+}
+
+/// The venv's import-path lines as directories. `site` drops directories that do not exist without a
+/// word, so the trace and the JSON plan say for each whether it exists.
+pub fn import_path(venv: &Venv) -> Vec<(PathBuf, bool)> {
+    let Ok(text) = std::fs::read(venv.site_packages.join(venv::PTH_NAME)) else {
+        return Vec::new();
+    };
+    text.split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty() && !l.starts_with(b"import") && !l.starts_with(b"#"))
+        .map(|l| {
+            // What `site` does to a line: join it to site-packages and fold `..` without resolving links.
+            let dir = normalize_lexically(&venv.site_packages.join(os_from_bytes(l.to_vec())));
+            let exists = dir.is_dir();
+            (dir, exists)
+        })
+        .collect()
+}
+
+/// The plan as one JSON document (`PY_LAUNCHER_DEBUG=json`, described by docs/plan.schema.json).
+/// Non-UTF-8 bytes are replaced by U+FFFD.
+pub fn plan_json(plan: &Plan, cwd: Option<&Path>) -> String {
+    let stamp = |name: &str| match plan.runfiles_mode {
+        Mode::Directory => {
+            Some(plan.runfiles_root.join("bazel_build_info").join(name)).filter(|p| p.is_file())
+        }
+        Mode::Manifest => None,
+    };
+    let entries = import_path(&plan.venv);
+    let args = |range: std::ops::Range<usize>| -> Vec<Lossy> {
+        plan.argv[range].iter().map(|a| Lossy(a)).collect()
+    };
+    let report = Report {
+        version: 1,
+        launcher_version: crate::version::launcher_version(),
+        target: &plan.target,
+        stub: plan.stub.as_ref().map(|stub| StubReport {
+            path: Lossy::path(&stub.path),
+            template: &stub.template,
+            facts: stub
+                .facts
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect(),
+        }),
+        runfiles: RunfilesReport {
+            mode: plan.runfiles_mode,
+            root: Lossy::path(&plan.runfiles_root),
+            manifest: plan.manifest.as_deref().map(Lossy::path),
+        },
+        interpreter: InterpreterReport {
+            configured: &plan.configured_interpreter,
+            form: match plan.interpreter.form {
+                InterpreterForm::Absolute => "absolute",
+                InterpreterForm::Runfiles => "runfiles",
+                InterpreterForm::PathSearch => "path-search",
+            },
+            path: Lossy::path(&plan.interpreter.path),
+            kind: plan.interpreter.kind,
+            version: plan.interpreter.version.map(|(a, b)| format!("{a}.{b}")),
+        },
+        venv: VenvReport {
+            kind: plan.venv.kind,
+            dir: Lossy::path(&plan.venv.dir),
+            python: Lossy::path(&plan.venv.python),
+            site_packages: Lossy::path(&plan.venv.site_packages),
+            created: plan.venv.created,
+            reason: &plan.venv.reason,
+        },
+        executable: Lossy::path(&plan.executable),
+        argv: plan.argv.iter().map(|a| Lossy(a)).collect(),
+        main: plan.main.as_deref().map(Lossy::path),
+        main_module: plan.main_module.as_deref(),
+        interpreter_args: args(1..plan.debugger_args_index),
+        debugger_args: args(plan.debugger_args_index..plan.program_index),
+        user_args: args(plan.user_args_index..plan.argv.len()),
+        user_args_index: plan.user_args_index,
+        cwd: cwd.map(Lossy::path),
+        env: EnvReport {
+            set: EnvMap(&plan.env_set),
+            unset: plan.env_unset.iter().map(|k| Lossy(k)).collect(),
+        },
+        build_info: BuildInfoReport {
+            build_config: plan.build_config.as_deref().map(Lossy::path),
+            stable_status: stamp("stable.txt").map(|p| p.to_string_lossy().into_owned()),
+            volatile_status: stamp("volatile.txt").map(|p| p.to_string_lossy().into_owned()),
+        },
+        import_path: entries
+            .iter()
+            .map(|(path, exists)| ImportEntry {
+                path: Lossy::path(path),
+                exists: *exists,
+            })
+            .collect(),
+    };
+    // Plain strings, booleans and maps: serialising them cannot fail.
+    serde_json::to_string(&report).unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    version: u32,
+    launcher_version: String,
+    target: &'a str,
+    stub: Option<StubReport<'a>>,
+    runfiles: RunfilesReport<'a>,
+    interpreter: InterpreterReport<'a>,
+    venv: VenvReport<'a>,
+    executable: Lossy<'a>,
+    argv: Vec<Lossy<'a>>,
+    main: Option<Lossy<'a>>,
+    main_module: Option<&'a str>,
+    interpreter_args: Vec<Lossy<'a>>,
+    debugger_args: Vec<Lossy<'a>>,
+    user_args: Vec<Lossy<'a>>,
+    user_args_index: usize,
+    cwd: Option<Lossy<'a>>,
+    env: EnvReport<'a>,
+    build_info: BuildInfoReport<'a>,
+    import_path: Vec<ImportEntry<'a>>,
+}
+
+#[derive(Serialize)]
+struct ImportEntry<'a> {
+    path: Lossy<'a>,
+    exists: bool,
+}
+
+#[derive(Serialize)]
+struct StubReport<'a> {
+    path: Lossy<'a>,
+    template: &'a str,
+    facts: std::collections::BTreeMap<&'a str, &'a str>,
+}
+
+#[derive(Serialize)]
+struct RunfilesReport<'a> {
+    mode: Mode,
+    root: Lossy<'a>,
+    manifest: Option<Lossy<'a>>,
+}
+
+#[derive(Serialize)]
+struct InterpreterReport<'a> {
+    configured: &'a str,
+    form: &'static str,
+    path: Lossy<'a>,
+    kind: crate::interpreter::Kind,
+    version: Option<String>,
+}
+
+#[derive(Serialize)]
+struct VenvReport<'a> {
+    kind: VenvKind,
+    dir: Lossy<'a>,
+    python: Lossy<'a>,
+    site_packages: Lossy<'a>,
+    created: bool,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct EnvReport<'a> {
+    set: EnvMap<'a>,
+    unset: Vec<Lossy<'a>>,
+}
+
+#[derive(Serialize)]
+struct BuildInfoReport<'a> {
+    build_config: Option<Lossy<'a>>,
+    stable_status: Option<String>,
+    volatile_status: Option<String>,
+}
+
+/// An OS string shown as JSON text, non-UTF-8 bytes replaced by U+FFFD.
+struct Lossy<'a>(&'a OsStr);
+
+impl<'a> Lossy<'a> {
+    fn path(path: &'a Path) -> Lossy<'a> {
+        Lossy(path.as_os_str())
+    }
+}
+
+impl Serialize for Lossy<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0.to_string_lossy())
+    }
+}
+
+struct EnvMap<'a>(&'a [(OsString, OsString)]);
+
+impl Serialize for EnvMap<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            map.serialize_entry(&k.to_string_lossy(), &v.to_string_lossy())?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DebugMode::{self, *};
+    use std::ffi::OsStr;
+
+    fn mode(debug: Option<&str>, verbose: Option<&str>) -> (DebugMode, bool) {
+        DebugMode::from_env(debug.map(OsStr::new), verbose.map(OsStr::new))
+    }
+
+    #[test]
+    fn values_are_case_insensitive_and_unknown_ones_flagged() {
+        for json in ["json", "JSON", "Json"] {
+            assert_eq!(mode(Some(json), None), (Json, false));
+        }
+        for text in ["1", "true", "TRUE", "yes", "On", "text"] {
+            assert_eq!(mode(Some(text), None), (Text, false));
+        }
+        for off in ["", "0", "false", "No", "OFF"] {
+            assert_eq!(mode(Some(off), None), (Off, false));
+        }
+        assert_eq!(mode(Some("jsno"), None), (Text, true));
+        assert_eq!(mode(None, None), (Off, false));
+        assert_eq!(mode(None, Some("1")), (Text, false));
+        assert_eq!(mode(Some("0"), Some("1")), (Text, false));
+        assert_eq!(mode(None, Some("")), (Off, false));
     }
 }

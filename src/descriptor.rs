@@ -42,7 +42,7 @@ pub struct Descriptor {
     #[serde(default, skip_serializing_if = "is_false")]
     pub system_site_packages: bool,
     /// This executable is a build-time venv's `bin/python3`, not a binary: it only execs the absolute
-    /// `interpreter` with its own path as argv[0] (see `launch::venv_python`). No main, no venv.
+    /// `interpreter` with its own path as `argv[0]` (see `launch::venv_python`). No main, no venv.
     #[serde(default, skip_serializing_if = "is_false")]
     pub venv_python: bool,
     /// How the venv is chosen and made when it differs from the default (build-time venv with

@@ -97,6 +97,12 @@ impl Error {
         self
     }
 
+    /// Names the file the error is about in front of the message: `<what> "<path>": <message>`.
+    pub fn in_file(mut self, what: &str, path: &Path) -> Error {
+        self.message = format!("{what} {}: {}", show_path(path), self.message);
+        self
+    }
+
     pub fn message(&self) -> &str {
         &self.message
     }

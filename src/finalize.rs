@@ -97,7 +97,15 @@ pub fn finalize(args: &Args) -> Result<()> {
             "check the --descriptor path",
         )
     })?;
-    Descriptor::from_json(&json)?;
+    let descriptor =
+        Descriptor::from_json(&json).map_err(|e| e.in_file("descriptor", &args.descriptor))?;
+    for warning in prefix_warnings(&descriptor) {
+        let line = format!(
+            "py-launcher-finalize: warning: descriptor {}: {warning}\n",
+            show_path(&args.descriptor)
+        );
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    }
     let launcher = fs::read(&args.launcher).map_err(|e| {
         Error::usage(
             format!("cannot read launcher {}: {e}", show_path(&args.launcher)),
@@ -115,6 +123,37 @@ pub fn finalize(args: &Args) -> Result<()> {
     bytes.extend_from_slice(body);
     bytes.extend_from_slice(&trailer::encode(&json));
     write_executable(&args.output, &bytes)
+}
+
+/// Runfiles paths start with a repository name (`_main/pkg/main.py`), and forgetting it is the usual
+/// mistake in a hand-written descriptor: the launch then fails to find the runfiles. A `main` outside the
+/// workspace is warned about; an import outside it only when it names the main file's own top-level
+/// directory (`pkg/lib` beside `_main/pkg/main.py`), since imports of other repositories are normal.
+pub fn prefix_warnings(d: &Descriptor) -> Vec<String> {
+    let ws = d.workspace_name.as_str();
+    let first = |path: &str| path.split('/').next().unwrap_or("").to_owned();
+    let mut warnings = Vec::new();
+    let mut own_dirs: Vec<String> = Vec::new();
+    if let Some(main) = &d.main {
+        let parts: Vec<&str> = main.split('/').collect();
+        if parts[0] != ws {
+            warnings.push(format!(
+                "main {main:?} does not start with the workspace name {ws:?}; runfiles paths start with a repository name, so it is probably \"{ws}/{main}\""
+            ));
+            own_dirs.push(first(main));
+        } else if parts.len() > 2 {
+            own_dirs.push(parts[1].to_owned());
+        }
+    }
+    for import in &d.imports {
+        let top = first(import);
+        if top != ws && own_dirs.contains(&top) {
+            warnings.push(format!(
+                "import {import:?} does not start with the workspace name {ws:?} but names the main file's directory {top:?}; it is probably \"{ws}/{import}\""
+            ));
+        }
+    }
+    warnings
 }
 
 /// The launcher's bytes without any descriptor it already carries.

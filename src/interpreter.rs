@@ -88,9 +88,14 @@ pub fn resolve(
         .and_then(parse_python_version);
     let (kind, version) = identify(&path, expected);
     trace.note(|| {
+        let what = match kind {
+            Kind::Binary => "an interpreter binary",
+            Kind::Script => "a #! wrapper script",
+            Kind::Unknown => "a binary of unknown version",
+        };
         let version = version.map_or("unknown".into(), |(a, b)| format!("{a}.{b}"));
         format!(
-            "interpreter: {configured:?} ({}) -> {} ({kind:?}, Python {version})",
+            "interpreter: {configured:?} ({}) is {}, {what}, Python {version}",
             form.describe(),
             show_path(&path)
         )

@@ -5,7 +5,7 @@ use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::debug::{DebugMode, Trace};
+use crate::debug::{self, DebugMode, Trace};
 use crate::descriptor::Descriptor;
 use crate::environment::Environment;
 use crate::error::{show, show_path, Error, Result};
@@ -17,10 +17,14 @@ use crate::{stub, sys, trailer};
 /// `Err` when something failed (the caller prints it and exits with its code).
 pub fn run(args: Vec<OsString>) -> Result<()> {
     let env = Environment::capture();
-    let mut trace = Trace::new(DebugMode::from_env(
-        env.get("PY_LAUNCHER_DEBUG"),
-        env.get("RULES_PYTHON_BOOTSTRAP_VERBOSE"),
-    ));
+    let debug = env.get("PY_LAUNCHER_DEBUG");
+    let (mode, unknown) = DebugMode::from_env(debug, env.get("RULES_PYTHON_BOOTSTRAP_VERBOSE"));
+    if unknown {
+        let warning = debug::unknown_mode_warning(debug.unwrap_or_default());
+        let _ = std::io::stderr().lock().write_all(warning.as_bytes());
+    }
+    let mut trace = Trace::new(mode);
+    trace.note(|| format!("py-launcher {}", crate::version::launcher_version()));
 
     let own = sys::open_own_executable().map_err(|e| {
         Error::os(
@@ -36,7 +40,8 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
     })?;
     let launcher_id = Some(sys::file_id_of(&meta));
     let embedded = trailer::embedded_descriptor(&own, meta.len())?;
-    drop(own);
+    // Not closed: O_CLOEXEC closes it at exec, one system call fewer.
+    std::mem::forget(own);
 
     let (descriptor, origin, user_args, discovery) = match embedded {
         Some(bytes) => {
@@ -68,7 +73,7 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
                     });
             }
             let stub_path = PathBuf::from(stub_path);
-            let translated = stub::read_stub(&stub_path)?;
+            let translated = stub::read_stub(&stub_path).map_err(not_a_stub)?;
             trace.note(|| format!("descriptor: read from the stub {}", show_path(&stub_path)));
             stub::trace_facts(&translated, &mut trace);
             let (descriptor, origin) = translated;
@@ -96,7 +101,7 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
     let plan = plan::build(&invocation, &mut trace)?;
 
     if trace.mode() == DebugMode::Json {
-        let json = plan.to_json(std::env::current_dir().ok().as_deref());
+        let json = debug::plan_json(&plan, std::env::current_dir().ok().as_deref());
         let mut out = std::io::stdout().lock();
         return writeln!(out, "{json}")
             .and_then(|()| out.flush())
@@ -132,11 +137,27 @@ fn own_option(arg: &OsStr) -> Option<String> {
     }
 }
 
+/// Without a descriptor the launcher's first argument must be a stub. When it is not one at all, the
+/// launcher's state is the news, not the argument: say so and give the finalize hint. A file that is a
+/// stub, but a broken or zipped one, keeps the stub's own error.
+fn not_a_stub(err: Error) -> Error {
+    if err.kind != crate::ErrorKind::Usage || err.message().contains("--build_python_zip") {
+        return err;
+    }
+    Error::usage(
+        format!(
+            "this py-launcher has no embedded descriptor, so its first argument must be a drop-in stub, but {}",
+            err.message()
+        ),
+        "finalize it with py-launcher-finalize (or build the binary with the Bazel rules), or use it as a stub's #! interpreter: py-launcher STUB [ARGS...]",
+    )
+}
+
 /// The `venv_python` mode: this copy of the launcher is a build-time venv's `bin/python3` (docs/layout.md).
-/// It execs the platform interpreter with argv[0] = its own path, so CPython finds `../pyvenv.cfg` from
-/// argv[0] and the standard library from its `home`: a `sys.executable` subprocess runs in the same venv.
+/// It execs the platform interpreter with `argv[0]` = its own path, so CPython finds `../pyvenv.cfg` from
+/// `argv[0]` and the standard library from its `home`: a `sys.executable` subprocess runs in the same venv.
 /// Nothing else happens here (no runfiles, no environment change): the binary's own launch never comes
-/// this way, since it execs the interpreter directly with the same argv[0].
+/// this way, since it execs the interpreter directly with the same `argv[0]`.
 fn venv_python(descriptor: &Descriptor, args: &[OsString], env: &Environment) -> Result<()> {
     let own = sys::invoked_path(args.first())
         .map(|p| absolute(&p))

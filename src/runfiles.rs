@@ -79,16 +79,33 @@ impl Runfiles {
         trace: &mut Trace,
     ) -> Result<Runfiles> {
         let mut tried: Vec<String> = Vec::new();
+        // A candidate that exists but lacks the marker: the runfiles were found, they are incomplete.
+        // The executable's own candidates name it before inherited variables (a parent's runfiles).
+        let mut incomplete_own: Option<(PathBuf, &'static str)> = None;
+        let mut incomplete_env: Option<(PathBuf, &'static str)> = None;
         let mut reject = |trace: &mut Trace, what: String, why: &str| {
             trace.note(|| format!("runfiles candidate {what}: rejected, {why}"));
             tried.push(format!("{what} ({why})"));
+        };
+        let mut lacks = |path: &Path, source: &'static str, why: &str, from_env: bool| {
+            let slot = if from_env {
+                &mut incomplete_env
+            } else {
+                &mut incomplete_own
+            };
+            if why.starts_with("does not") && slot.is_none() {
+                *slot = Some((path.to_path_buf(), source));
+            }
         };
 
         if let Some(dir) = non_empty(&where_.runfiles_dir) {
             let dir = PathBuf::from(dir);
             match Self::check_dir(&dir, marker) {
                 Ok(()) => return Ok(Self::chosen_dir(dir, "RUNFILES_DIR", trace)),
-                Err(why) => reject(trace, format!("RUNFILES_DIR={}", show_path(&dir)), why),
+                Err(why) => {
+                    lacks(&dir, "RUNFILES_DIR", why, true);
+                    reject(trace, format!("RUNFILES_DIR={}", show_path(&dir)), why)
+                }
             }
         }
         if let Some(file) = non_empty(&where_.manifest_file) {
@@ -110,11 +127,14 @@ impl Runfiles {
                         trace,
                     ))
                 }
-                Err(why) => reject(
-                    trace,
-                    format!("RUNFILES_MANIFEST_FILE={}", show_path(&file)),
-                    &why,
-                ),
+                Err(why) => {
+                    lacks(&file, "RUNFILES_MANIFEST_FILE", &why, true);
+                    reject(
+                        trace,
+                        format!("RUNFILES_MANIFEST_FILE={}", show_path(&file)),
+                        &why,
+                    )
+                }
             }
         }
 
@@ -123,7 +143,10 @@ impl Runfiles {
             let dir = with_suffix(invoked, ".runfiles");
             match Self::check_dir(&dir, marker) {
                 Ok(()) => return Ok(Self::chosen_dir(dir, "<executable>.runfiles", trace)),
-                Err(why) => reject(trace, show_path(&dir), why),
+                Err(why) => {
+                    lacks(&dir, "<executable>.runfiles", why, false);
+                    reject(trace, show_path(&dir), why)
+                }
             }
         }
         let chain = executable_chain(where_);
@@ -131,7 +154,10 @@ impl Runfiles {
             let dir = with_suffix(exe, ".runfiles");
             match Self::check_dir(&dir, marker) {
                 Ok(()) => return Ok(Self::chosen_dir(dir, "<executable>.runfiles", trace)),
-                Err(why) => reject(trace, show_path(&dir), why),
+                Err(why) => {
+                    lacks(&dir, "<executable>.runfiles", why, false);
+                    reject(trace, show_path(&dir), why)
+                }
             }
         }
         for exe in &chain {
@@ -144,7 +170,10 @@ impl Runfiles {
                         trace,
                     ))
                 }
-                Err(why) => reject(trace, show_path(&file), &why),
+                Err(why) => {
+                    lacks(&file, "<executable>.runfiles_manifest", &why, false);
+                    reject(trace, show_path(&file), &why)
+                }
             }
         }
         for exe in &chain {
@@ -157,11 +186,17 @@ impl Runfiles {
                             trace,
                         ))
                     }
-                    Err(why) => reject(trace, show_path(&dir), why),
+                    Err(why) => {
+                        lacks(&dir, "the runfiles tree holding the executable", why, false);
+                        reject(trace, show_path(&dir), why)
+                    }
                 }
             }
         }
 
+        if let (Some((root, source)), Some(marker)) = (incomplete_own.or(incomplete_env), marker) {
+            return Err(incomplete_runfiles(&root, source, marker));
+        }
         let looking_for = marker.map_or(String::new(), |m| format!(" holding {m:?}"));
         Err(Error::runfiles(
             format!("no runfiles found{looking_for}; tried: {}", if tried.is_empty() { "nothing".into() } else { tried.join(", ") }),
@@ -285,6 +320,28 @@ impl Runfiles {
     pub fn manifest(&self) -> Option<&Manifest> {
         self.manifest.as_ref()
     }
+}
+
+/// The runfiles were found, but without this binary's main file: name what was found, and a dangling
+/// link if that is what the main file is (only worked out on this failure path).
+fn incomplete_runfiles(root: &Path, source: &str, marker: &str) -> Error {
+    let what = if root.is_dir() {
+        let path = root.join(marker);
+        match fs::read_link(&path) {
+            Ok(target) => format!(
+                "is a dangling link to {} in the runfiles {}",
+                show_path(&target),
+                show_path(root)
+            ),
+            Err(_) => format!("is missing from the runfiles {}", show_path(root)),
+        }
+    } else {
+        format!("is not listed in the runfiles manifest {}", show_path(root))
+    };
+    Error::runfiles(
+        format!("the main file {marker:?} {what} (found from {source})"),
+        "the runfiles are incomplete or stale: rebuild the binary, and check that the main file is in its srcs (PY_LAUNCHER_DEBUG=1 shows every candidate)",
+    )
 }
 
 fn lookup_reason(err: &LookupError) -> String {

@@ -168,12 +168,111 @@ fn main_file_missing() {
     let app = App::hello();
     app.finalize();
     fs::remove_file(app.runfiles().join("_main/pkg/main.py")).unwrap();
+    // The runfiles were found: the message names them rather than saying there are none.
     expect_failure(
         &app,
         app.command(),
         66,
-        "no runfiles found holding \"_main/pkg/main.py\"",
+        &format!(
+            "the main file \"_main/pkg/main.py\" is missing from the runfiles \"{}\" (found from <executable>.runfiles)",
+            app.runfiles().display()
+        ),
     );
+    let run = app.command().run();
+    assert!(
+        run.stderr()
+            .contains("hint: the runfiles are incomplete or stale: rebuild the binary"),
+        "{run}"
+    );
+}
+
+#[test]
+fn main_file_a_dangling_link() {
+    let app = App::hello();
+    app.finalize();
+    let real = app.sandbox.path("src/_main/pkg/main.py");
+    fs::remove_file(&real).unwrap();
+    expect_failure(
+        &app,
+        app.command(),
+        66,
+        &format!(
+            "the main file \"_main/pkg/main.py\" is a dangling link to \"{}\" in the runfiles \"{}\"",
+            real.display(),
+            app.runfiles().display()
+        ),
+    );
+}
+
+#[test]
+fn manifest_entry_whose_target_is_gone() {
+    let app = App::hello();
+    app.finalize();
+    let manifest = app.make_manifest_only();
+    let real = app.sandbox.path("src/_main/pkg/main.py");
+    fs::remove_file(&real).unwrap();
+    expect_failure(
+        &app,
+        app.command(),
+        66,
+        &format!(
+            "the manifest \"{}\" lists the main file \"_main/pkg/main.py\" at \"{}\", which no longer exists",
+            manifest.display(),
+            real.display()
+        ),
+    );
+    let run = app.command().run();
+    assert!(
+        run.stderr().contains("hint: the manifest is stale"),
+        "{run}"
+    );
+    assert!(!run.stderr().contains("can't open file"), "{run}");
+}
+
+#[test]
+fn manifest_without_the_main_file() {
+    let app = App::hello();
+    app.finalize();
+    let manifest = app.make_manifest_only();
+    let text = fs::read_to_string(&manifest).unwrap();
+    let kept: String = text
+        .lines()
+        .filter(|l| !l.starts_with("_main/pkg/main.py "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(&manifest, kept).unwrap();
+    expect_failure(
+        &app,
+        app.command(),
+        66,
+        &format!(
+            "the main file \"_main/pkg/main.py\" is not listed in the runfiles manifest \"{}\" (found from <executable>.runfiles_manifest)",
+            manifest.display()
+        ),
+    );
+}
+
+#[test]
+fn unfinalized_launcher_given_an_argument_says_what_it_lacks() {
+    let sandbox = Sandbox::new();
+    let script = sandbox.write("main.py", "print('hi')\n");
+    for arg in [script.clone(), sandbox.path("missing.py")] {
+        let run = sandbox.command(launcher()).arg(&arg).arg("more").run();
+        let run = run.fails(
+            64,
+            "this py-launcher has no embedded descriptor, so its first argument must be a drop-in stub, but",
+        );
+        assert!(
+            run.stderr()
+                .contains(&format!("\"{}\" is not a py-launcher stub", arg.display())),
+            "{run}"
+        );
+        assert!(
+            run.stderr()
+                .contains("hint: finalize it with py-launcher-finalize"),
+            "{run}"
+        );
+    }
 }
 
 #[test]

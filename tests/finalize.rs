@@ -143,3 +143,60 @@ fn a_descriptor_survives_bytes_appended_after_finalizing() {
     let run = app.command().run().ok();
     assert_eq!(run.report()["greeting"], "hello from greet");
 }
+
+#[test]
+fn errors_name_the_descriptor_file() {
+    let sandbox = Sandbox::new();
+    let json = sandbox.write("bad.json", "{\"version\": 1,");
+    finalize(&json, &sandbox.path("out")).fails(
+        65,
+        &format!("descriptor \"{}\": descriptor is not valid", json.display()),
+    );
+    let mut app = App::hello();
+    app.set("main", "/abs/main.py".into());
+    let json = app
+        .sandbox
+        .write("d.json", serde_json::to_vec(&app.descriptor).unwrap());
+    finalize(&json, &app.bin()).fails(
+        65,
+        &format!("descriptor \"{}\": field `main`", json.display()),
+    );
+}
+
+#[test]
+fn a_main_or_import_without_the_workspace_prefix_is_warned_about() {
+    let mut app = App::hello();
+    app.set("main", "pkg/main.py".into());
+    app.set(
+        "imports",
+        serde_json::json!(["pkg/lib", "pypi_requests/site-packages"]),
+    );
+    let json = app
+        .sandbox
+        .write("d.json", serde_json::to_vec(&app.descriptor).unwrap());
+    let run = finalize(&json, &app.bin()).ok();
+    let prefix = format!(
+        "py-launcher-finalize: warning: descriptor \"{}\": ",
+        json.display()
+    );
+    assert_eq!(
+        run.stderr(),
+        format!(
+            "{prefix}main \"pkg/main.py\" does not start with the workspace name \"_main\"; runfiles paths start with a repository name, so it is probably \"_main/pkg/main.py\"\n\
+             {prefix}import \"pkg/lib\" does not start with the workspace name \"_main\" but names the main file's directory \"pkg\"; it is probably \"_main/pkg/lib\"\n"
+        ),
+        "{run}"
+    );
+    assert!(app.bin().exists(), "a warning does not stop finalize");
+
+    // A well-formed descriptor, with another repository's import, finalizes silently.
+    let mut app = App::hello();
+    app.set(
+        "imports",
+        serde_json::json!(["_main/pkg/lib", "pypi_requests/site-packages"]),
+    );
+    app.sandbox
+        .write("d.json", serde_json::to_vec(&app.descriptor).unwrap());
+    let run = finalize(&app.sandbox.path("d.json"), &app.bin()).ok();
+    assert_eq!(run.stderr(), "", "{run}");
+}

@@ -82,7 +82,9 @@ fn a_wrapper_script_interpreter_is_resolved_to_the_real_python_once() {
     assert_eq!(report["base_executable"], PYTHON);
     let debug = app.command().env("PY_LAUNCHER_DEBUG", "1").run().ok();
     assert!(
-        debug.stderr().contains("(Script, Python unknown)"),
+        debug
+            .stderr()
+            .contains("a #! wrapper script, Python unknown"),
         "{debug}"
     );
     assert!(debug.stderr().contains("venv: reusing"), "{debug}");

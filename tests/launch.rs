@@ -44,9 +44,11 @@ fn user_arguments_arrive_byte_exact() {
 #[test]
 fn interpreter_args_come_before_main_then_environment_args() {
     let mut app = App::hello();
+    // Python writes bytecode there: inside the sandbox, never into the checkout or the file system root.
+    let pycache = app.sandbox.path("pyc");
     app.set(
         "interpreter_args",
-        json!(["-X", "pycache_prefix=/nonexistent/pyc"]),
+        json!(["-X", format!("pycache_prefix={}", pycache.display())]),
     );
     app.add_file(
         "_main/pkg/main.py",
@@ -67,7 +69,7 @@ fn interpreter_args_come_before_main_then_environment_args() {
         .run()
         .ok();
     let report = run.report();
-    assert_eq!(report["x"]["pycache_prefix"], "/nonexistent/pyc");
+    assert_eq!(report["x"]["pycache_prefix"], pycache.to_str().unwrap());
     assert_eq!(report["x"]["dev"], true);
     assert_eq!(report["x"]["frozen_modules"], "off");
     assert!(

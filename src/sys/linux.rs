@@ -1,4 +1,6 @@
-//! Linux: our own executable is `/proc/self/exe`; the path we were started as is `AT_EXECFN`.
+//! Linux: our own executable is `/proc/self/exe`; the path we were started as is `AT_EXECFN`. The launcher
+//! binary starts without std's runtime set-up (see `src/bin/py-launcher.rs`), so the little of it that it
+//! needs is here: [`start_up`] and [`args_from_c`].
 
 use std::ffi::{CStr, OsStr, OsString};
 use std::fs::File;
@@ -6,9 +8,63 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-/// Opens the running executable itself, whatever path or name it was started under.
+/// What std's runtime start-up did that the launcher still needs: file descriptors 0, 1 and 2 open, so
+/// that no file the launcher opens takes one of their numbers (a venv file written as if it were stderr,
+/// or the interpreter's stdout). One `poll` asks for all three; a closed one gets `/dev/null`, as std did.
+pub fn start_up() {
+    let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
+        fd,
+        events: 0,
+        revents: 0,
+    });
+    // SAFETY: plain libc calls on a local array.
+    unsafe {
+        if libc::poll(fds.as_mut_ptr(), 3, 0) < 0 {
+            // poll can fail only for lack of memory or a signal; check the descriptors one by one then.
+            for pfd in &mut fds {
+                if libc::fcntl(pfd.fd, libc::F_GETFD) < 0 {
+                    pfd.revents = libc::POLLNVAL;
+                }
+            }
+        }
+        for pfd in fds {
+            if pfd.revents & libc::POLLNVAL != 0
+                && libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) != pfd.fd
+            {
+                libc::abort();
+            }
+        }
+    }
+}
+
+/// `main`'s arguments as OS strings.
+///
+/// # Safety
+/// `argv` must hold `argc` pointers to NUL-terminated strings, as the C runtime passes them to `main`.
+pub unsafe fn args_from_c(argc: libc::c_int, argv: *const *const libc::c_char) -> Vec<OsString> {
+    (0..usize::try_from(argc).unwrap_or(0))
+        .map(|i| *argv.add(i))
+        .take_while(|arg| !arg.is_null())
+        .map(|arg| OsStr::from_bytes(CStr::from_ptr(arg).to_bytes()).to_owned())
+        .collect()
+}
+
+/// Opens the running executable itself, whatever path or name it was started under. `openat` rather
+/// than `open`: musl's `open` follows an `O_CLOEXEC` open with a redundant `fcntl`.
 pub fn open_own_executable() -> io::Result<File> {
-    File::open("/proc/self/exe")
+    // SAFETY: a constant NUL-terminated path; the descriptor returned is owned by the File.
+    let fd = unsafe {
+        libc::openat(
+            libc::AT_FDCWD,
+            c"/proc/self/exe".as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened and is owned by nobody else.
+    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) })
 }
 
 /// The real path of the running executable.

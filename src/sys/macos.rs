@@ -7,6 +7,9 @@ use std::fs::File;
 use std::io;
 use std::path::PathBuf;
 
+/// std's runtime start-up already did what the Linux launcher does here.
+pub fn start_up() {}
+
 pub fn open_own_executable() -> io::Result<File> {
     File::open(std::env::current_exe()?)
 }

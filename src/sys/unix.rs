@@ -57,9 +57,10 @@ pub fn process_exists(pid: u32) -> bool {
 /// Replaces this process with the interpreter. Returns only on failure.
 ///
 /// This is a bare `execve`: unlike `execvp` (which std's `Command::exec` uses), it never retries a file
-/// the kernel refuses (ENOEXEC) through `/bin/sh`, so no shell can ever run in the launch path. Before it,
-/// SIGPIPE goes back to its default disposition (Rust's runtime ignores it, and an ignored signal
-/// survives `exec`, reaching a wrapper-script interpreter and its children) and the signal mask is cleared.
+/// the kernel refuses (ENOEXEC) through `/bin/sh`, so no shell can ever run in the launch path. Signal
+/// state passes through as the caller set it, as with a direct `exec`: the Linux launcher never touches
+/// it (no std runtime start-up). Where std's runtime did run (macOS), SIGPIPE goes back to its default
+/// disposition first, since std ignores it and an ignored signal survives `exec`.
 pub fn exec(program: &Path, argv: &[OsString], env: &ChildEnv) -> io::Error {
     let to_c = |bytes: &[u8]| {
         CString::new(bytes).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
@@ -90,10 +91,8 @@ pub fn exec(program: &Path, argv: &[OsString], env: &ChildEnv) -> io::Error {
     envp.push(std::ptr::null());
     // SAFETY: plain libc calls; every pointer array is NULL-terminated and its strings outlive the call.
     unsafe {
+        #[cfg(not(target_os = "linux"))]
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-        let mut empty: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut empty);
-        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
         libc::execve(program.as_ptr(), argv_ptrs.as_ptr(), envp.as_ptr());
     }
     io::Error::last_os_error()

@@ -41,6 +41,9 @@ pub fn process_exists(_pid: u32) -> bool {
     true
 }
 
+/// std's runtime start-up already did what the Linux launcher does here.
+pub fn start_up() {}
+
 pub fn open_own_executable() -> io::Result<File> {
     File::open(std::env::current_exe()?)
 }
