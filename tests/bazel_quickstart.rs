@@ -298,10 +298,21 @@ fn quickstart_builds_from_source_when_the_archive_has_no_binaries() {
         .arg("--version")
         .output()
         .unwrap();
+    // The archive has no .git; the repository rule passes release.json's commit to build.rs. This also
+    // shows the source build is not a stale one from an earlier archive (release.json changed, so Bazel
+    // refetched the repository and cargo ran again).
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(repo())
+        .output()
+        .unwrap();
     assert_eq!(
         String::from_utf8_lossy(&version.stdout),
-        format!("py-launcher {}\n", env!("CARGO_PKG_VERSION")),
-        "an archive build has no git commit"
+        format!(
+            "py-launcher {} ({})\n",
+            env!("CARGO_PKG_VERSION"),
+            String::from_utf8_lossy(&commit.stdout).trim()
+        ),
     );
 }
 

@@ -111,6 +111,7 @@ fn release_archive_is_reproducible_complete_and_free_of_build_paths() {
         "LICENSE",
         "README.md",
         "CHANGELOG.md",
+        "release.json",
         "bazel/BUILD.bazel",
         "bazel/defs.bzl",
         "bazel/repositories.bzl",
@@ -172,6 +173,33 @@ fn release_archive_is_reproducible_complete_and_free_of_build_paths() {
         "prebuilt binaries"
     );
 
+    // release.json: the version, the commit and the sha256 of every other file, exactly.
+    let commit = git(&["rev-parse", "--short=12", "HEAD"]);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&read_member(&first, "release.json")).unwrap();
+    assert_eq!(manifest["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(manifest["commit"], commit.trim());
+    let listed: std::collections::BTreeMap<String, String> = manifest["files"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect();
+    let actual: std::collections::BTreeMap<String, String> = members
+        .iter()
+        .filter(|m| m["type"] == "file" && m["name"] != "release.json")
+        .map(|m| {
+            (
+                m["name"].as_str().unwrap().to_owned(),
+                m["sha256"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed, actual,
+        "release.json does not list the archive's files"
+    );
+
     // The binaries: executable, static, carrying the version with the commit, and no build-machine path.
     let home = std::env::var("HOME").unwrap();
     let cargo_home = std::env::var("CARGO_HOME").unwrap_or(format!("{home}/.cargo"));
@@ -184,7 +212,6 @@ fn release_archive_is_reproducible_complete_and_free_of_build_paths() {
         ".cargo/registry".to_owned(),
         ".rustup/toolchains".to_owned(),
     ];
-    let commit = git(&["rev-parse", "--short=12", "HEAD"]);
     let exe_dir = tmp.path().join("bin");
     fs::create_dir_all(&exe_dir).unwrap();
     for (name, program) in [

@@ -105,14 +105,16 @@ def _find_cargo(rctx):
     fail("py_launcher: build_from_source = True needs cargo, which is neither on PATH nor in " +
          "$CARGO_HOME/bin or ~/.cargo/bin; install Rust (https://rustup.rs) or pass cargo = \"/path/to/cargo\"")
 
-def _build_from_source(rctx, root, host):
+def _build_from_source(rctx, root, host, commit):
     cargo = _find_cargo(rctx)
     target_dir = rctx.path("cargo-target")
     rctx.report_progress("building py-launcher with cargo (build_from_source = True)")
     result = rctx.execute(
         [cargo, "build", "--release", "--locked", "--bins"],
         working_directory = str(root),
-        environment = {"CARGO_TARGET_DIR": str(target_dir)},
+        # The archive has no .git: the commit it was made from comes from its release.json (build.rs
+        # reads PY_LAUNCHER_GIT_COMMIT; empty means none), so `py-launcher --version` names it.
+        environment = {"CARGO_TARGET_DIR": str(target_dir), "PY_LAUNCHER_GIT_COMMIT": commit},
         timeout = 3600,
         quiet = False,
     )
@@ -157,13 +159,21 @@ toolchain(
 
 def _py_launcher_toolchains_impl(rctx):
     root = rctx.path(Label("//:BUILD.bazel")).dirname
+
+    # Bazel re-runs a repository rule when a file it read through a label changes, and only then. The
+    # archive's release.json (scripts/release) holds the sha256 of every file, so reading it makes a new
+    # archive (new binaries, new sources for build_from_source) refetch this repository. A checkout used
+    # with local_repository has none: there, `bazel sync` (or a clean) picks up changed sources.
+    release = {}
+    if root.get_child("release.json").exists:
+        release = json.decode(rctx.read(Label("//:release.json")))
     host = _host_platform(rctx)
     sets = _prebuilt_sets(rctx, root)
     if rctx.attr.build_from_source:
         if host[0] not in _CPUS or host[1] not in _OSES.values():
             fail("py_launcher: this machine's platform (%s) has no @platforms mapping in bazel/private/repos.bzl" %
                  _platform_name(host))
-        sets = [s for s in sets if s.platform != host] + [_build_from_source(rctx, root, host)]
+        sets = [s for s in sets if s.platform != host] + [_build_from_source(rctx, root, host, release.get("commit", ""))]
     elif not [s for s in sets if s.platform == host]:
         have = ", ".join([s.name for s in sets]) or "none"
         fail(("py_launcher has no prebuilt binaries for this platform, %s (bin/ of the py_launcher archive has: " +

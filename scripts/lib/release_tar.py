@@ -5,18 +5,26 @@ directories, sorted by name, owned by 0:0 with no user or group names, every mti
 (directories and executables) or 0644, into OUTPUT as a GNU tar compressed by gzip without a file name or
 timestamp in its header. The same input always gives the same bytes (for a given zlib).
 
-Usage: python3 release_tar.py OUTPUT MTIME < pairs
+It also writes release.json into the archive: the version, the commit and the sha256 of every other
+member. The repository rules read it through a label, so Bazel refetches @py_launcher_toolchains (and a
+build_from_source rebuilds) whenever the archive's content changes.
+
+Usage: python3 release_tar.py OUTPUT MTIME VERSION COMMIT < pairs
 """
 
 import gzip
+import hashlib
 import io
+import json
 import os
 import sys
 import tarfile
 
+MANIFEST = "release.json"
+
 
 def main() -> None:
-    output, mtime = sys.argv[1], int(sys.argv[2])
+    output, mtime, version, commit = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
     fields = sys.stdin.buffer.read().split(b"\0")
     if fields and fields[-1] == b"":
         fields.pop()
@@ -30,6 +38,15 @@ def main() -> None:
         if name.startswith("/") or ".." in name.split("/"):
             sys.exit(f"release_tar.py: bad archive path {name}")
         files[name] = os.fsdecode(source)
+    if MANIFEST in files:
+        sys.exit(f"release_tar.py: {MANIFEST} is written here, not given")
+    digests = {}
+    for name in sorted(files):
+        with open(files[name], "rb") as f:
+            digests[name] = hashlib.sha256(f.read()).hexdigest()
+    manifest = json.dumps(
+        {"version": version, "commit": commit, "files": digests}, indent=1, sort_keys=True
+    ).encode() + b"\n"
     dirs = set()
     for name in files:
         parts = name.split("/")[:-1]
@@ -45,9 +62,12 @@ def main() -> None:
 
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as tar:
-        for name in sorted(dirs | set(files)):
+        for name in sorted(dirs | set(files) | {MANIFEST}):
             if name in dirs:
                 tar.addfile(info(name + "/", tarfile.DIRTYPE, 0o755))
+                continue
+            if name == MANIFEST:
+                tar.addfile(info(name, tarfile.REGTYPE, 0o644, len(manifest)), io.BytesIO(manifest))
                 continue
             with open(files[name], "rb") as f:
                 data = f.read()

@@ -56,15 +56,18 @@ pub fn archive_sha256(archive: &Path) -> String {
     sha
 }
 
-/// Every member of a .tar.gz: name, type ("file", "dir", "other"), mode, uid, gid, uname, gname, mtime.
+/// Every member of a .tar.gz: name, type ("file", "dir", "other"), mode, uid, gid, uname, gname, mtime,
+/// size, sha256 (files only).
 pub fn list(archive: &Path) -> Vec<Value> {
     let script = r#"
-import json, sys, tarfile
+import hashlib, json, sys, tarfile
 with tarfile.open(sys.argv[1]) as t:
     for m in t.getmembers():
         kind = "file" if m.isfile() else "dir" if m.isdir() else "other"
+        sha = hashlib.sha256(t.extractfile(m).read()).hexdigest() if m.isfile() else None
         print(json.dumps({"name": m.name, "type": kind, "mode": m.mode, "uid": m.uid, "gid": m.gid,
-                          "uname": m.uname, "gname": m.gname, "mtime": m.mtime, "size": m.size}))
+                          "uname": m.uname, "gname": m.gname, "mtime": m.mtime, "size": m.size,
+                          "sha256": sha}))
 "#;
     let out = python(&[script, archive.to_str().unwrap()]);
     out.lines()
