@@ -154,6 +154,7 @@ fn release_archive_is_reproducible_complete_and_free_of_build_paths() {
         "src",
         "docs",
         "bin",
+        "release.json",
     ];
     for name in &files {
         let top = name.split('/').next().unwrap();
