@@ -41,6 +41,10 @@ pub struct Descriptor {
     pub build_config: Option<String>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub system_site_packages: bool,
+    /// Runfiles path of the directory holding coverage.py's `coverage` package; set only in a build with
+    /// coverage enabled, used only when the test runner asks for coverage (`src/coverage.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage_tool: Option<String>,
     /// This executable is a build-time venv's `bin/python3`, not a binary: it only execs the absolute
     /// `interpreter` with its own path as `argv[0]` (see `launch::venv_python`). No main, no venv.
     #[serde(default, skip_serializing_if = "is_false")]
@@ -197,7 +201,7 @@ impl Descriptor {
                 }
             }
         }
-        if self.interpreter.is_empty() || self.interpreter.contains(['\0', '\n']) {
+        if self.interpreter.is_empty() || self.interpreter.contains(['\0', '\n', '\r']) {
             return bad(
                 format!("field `interpreter` is not usable: {:?}", self.interpreter),
                 "set the py_runtime's interpreter or interpreter_path",
@@ -225,7 +229,11 @@ impl Descriptor {
                 );
             }
         }
-        for (field, value) in [("venv", &self.venv), ("build_config", &self.build_config)] {
+        for (field, value) in [
+            ("venv", &self.venv),
+            ("build_config", &self.build_config),
+            ("coverage_tool", &self.coverage_tool),
+        ] {
             if let Some(value) = value {
                 check_runfiles_path(field, value).map_err(|e| e.for_target(target))?;
             }
@@ -312,6 +320,27 @@ pub fn parse_python_version(text: &str) -> Option<(u32, u32)> {
         return None;
     }
     Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// The Python version a venv-relative site-packages path names: `lib/python3.11/site-packages` →
+/// `(3, 11)` (`python3.13t` for free-threaded counts too); `Lib/site-packages` → none.
+pub fn version_in_site_packages(rel: &str) -> Option<(u32, u32)> {
+    rel.split('/')
+        .filter_map(|segment| segment.strip_prefix("python"))
+        .find_map(parse_python_version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_come_from_site_packages() {
+        let v = version_in_site_packages;
+        assert_eq!(v("lib/python3.11/site-packages"), Some((3, 11)));
+        assert_eq!(v("lib/python3.13t/site-packages"), Some((3, 13)));
+        assert_eq!(v("Lib/site-packages"), None);
+    }
 }
 
 #[cfg(test)]

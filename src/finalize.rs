@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 use crate::descriptor::Descriptor;
 use crate::error::{show_path, Error, Result};
+use crate::limits::MAX_DESCRIPTOR_LEN;
+use crate::sys;
 use crate::trailer::{self, Tail};
 
 pub struct Args {
@@ -88,13 +90,18 @@ pub fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command> {
 }
 
 pub fn finalize(args: &Args) -> Result<()> {
-    let json = fs::read(&args.descriptor).map_err(|e| {
+    // The launcher refuses a descriptor over MAX_DESCRIPTOR_LEN, so finalize never writes one.
+    let json = sys::read_regular(&args.descriptor, MAX_DESCRIPTOR_LEN).map_err(|e| {
         Error::usage(
             format!(
                 "cannot read descriptor {}: {e}",
                 show_path(&args.descriptor)
             ),
-            "check the --descriptor path",
+            if e.kind() == std::io::ErrorKind::FileTooLarge {
+                "the launcher reads descriptors of at most 16 MiB; move large data into the runfiles"
+            } else {
+                "check the --descriptor path"
+            },
         )
     })?;
     let descriptor =
@@ -106,7 +113,7 @@ pub fn finalize(args: &Args) -> Result<()> {
         );
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
-    let launcher = fs::read(&args.launcher).map_err(|e| {
+    let launcher = sys::read_regular(&args.launcher, u64::MAX).map_err(|e| {
         Error::usage(
             format!("cannot read launcher {}: {e}", show_path(&args.launcher)),
             "check the --launcher path",

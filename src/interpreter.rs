@@ -68,7 +68,7 @@ pub fn resolve(
             .for_target(target)
         })?,
     };
-    let meta = check_executable(&path, form, target)?;
+    let (meta, is_symlink) = check_executable(&path, form, target)?;
     if let Some(launcher) = launcher {
         if sys::file_id_of(&meta) == launcher {
             return Err(Error::interpreter(
@@ -86,7 +86,7 @@ pub fn resolve(
         .python_version
         .as_deref()
         .and_then(parse_python_version);
-    let (kind, version) = identify(&path, expected);
+    let (kind, version) = identify(&path, is_symlink, expected);
     trace.note(|| {
         let what = match kind {
             Kind::Binary => "an interpreter binary",
@@ -133,13 +133,26 @@ pub fn version_mismatch(
     .for_target(target)
 }
 
-fn check_executable(path: &Path, form: InterpreterForm, target: &str) -> Result<fs::Metadata> {
-    let problem = match fs::metadata(path) {
+/// The interpreter's metadata (symlinks followed) and whether `path` itself is a symlink: one `lstat`
+/// for a real file, the usual case.
+fn check_executable(
+    path: &Path,
+    form: InterpreterForm,
+    target: &str,
+) -> Result<(fs::Metadata, bool)> {
+    let stat = fs::symlink_metadata(path).and_then(|meta| {
+        if meta.file_type().is_symlink() {
+            fs::metadata(path).map(|m| (m, true))
+        } else {
+            Ok((meta, false))
+        }
+    });
+    let problem = match stat {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => "does not exist".to_string(),
         Err(err) => format!("cannot be read ({err})"),
-        Ok(meta) if meta.is_dir() => "is a directory".to_string(),
-        Ok(meta) if !sys::is_executable(&meta) => "is not executable".to_string(),
-        Ok(meta) => return Ok(meta),
+        Ok((meta, _)) if meta.is_dir() => "is a directory".to_string(),
+        Ok((meta, _)) if !sys::is_executable(&meta) => "is not executable".to_string(),
+        Ok(found) => return Ok(found),
     };
     Err(Error::interpreter(
         format!("interpreter {} ({}) {problem}", show_path(path), form.describe()),
@@ -169,18 +182,26 @@ pub fn version_from_name(name: &OsStr) -> Option<(u32, u32)> {
     parse_python_version(name.trim_end_matches(['t', 'd', 'm']))
 }
 
-/// Learns what the interpreter is without running it: its name, then its real file's name, then
-/// whether it is a `#!` script, then whether the expected stdlib directory sits beside it.
-fn identify(path: &Path, expected: Option<(u32, u32)>) -> (Kind, Option<(u32, u32)>) {
-    if let Some(version) = path.file_name().and_then(version_from_name) {
-        return (Kind::Binary, Some(version));
+/// Learns what the interpreter is without running it, content before names: a `#!` script is a script
+/// whatever it is called (a pyenv shim named `python3.11`); a name is believed only on the real file
+/// (a symlink `python3.11 -> python3.12` is Python 3.12); an unversioned real file counts as the expected
+/// version only when that version's stdlib directory sits beside it. What none of this settles is left
+/// `Unknown`, and the interpreter is asked once when a run-time venv is made.
+fn identify(
+    path: &Path,
+    is_symlink: bool,
+    expected: Option<(u32, u32)>,
+) -> (Kind, Option<(u32, u32)>) {
+    if starts_with_shebang(path) {
+        return (Kind::Script, None);
     }
-    let real = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let real = if is_symlink {
+        fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+    } else {
+        path.to_path_buf()
+    };
     if let Some(version) = real.file_name().and_then(version_from_name) {
         return (Kind::Binary, Some(version));
-    }
-    if starts_with_shebang(&real) {
-        return (Kind::Script, None);
     }
     if let (Some(expected), Some(bin)) = (expected, real.parent()) {
         let stdlib = bin.join(format!("../lib/python{}.{}", expected.0, expected.1));
@@ -191,10 +212,11 @@ fn identify(path: &Path, expected: Option<(u32, u32)>) -> (Kind, Option<(u32, u3
     (Kind::Unknown, None)
 }
 
+/// Whether the file starts with `#!`. Opened without blocking, so a FIFO cannot hang the launch.
 fn starts_with_shebang(path: &Path) -> bool {
     let mut head = [0u8; 2];
-    fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
+    sys::open_regular(path, u64::MAX)
+        .and_then(|(mut f, _)| f.read_exact(&mut head))
         .is_ok()
         && &head == b"#!"
 }
@@ -208,16 +230,19 @@ pub struct Probe {
 
 pub fn probe(path: &Path, target: &str) -> Result<Probe> {
     const SCRIPT: &str = "import sys; print(sys.executable); print('%d.%d' % sys.version_info[:2])";
-    let (code, stdout) = sys::run_capturing_stdout(path, &["-I", "-c", SCRIPT]).map_err(|err| {
-        Error::interpreter(
-            format!(
-                "cannot start interpreter {} to ask its version: {err}",
-                show_path(path)
-            ),
-            "check that it is a working Python",
-        )
-        .for_target(target)
-    })?;
+    let depth = crate::depth::for_probe(std::process::id());
+    let env = [(crate::depth::VAR, depth.as_os_str())];
+    let (code, stdout) =
+        sys::run_capturing_stdout(path, &["-I", "-c", SCRIPT], &env).map_err(|err| {
+            Error::interpreter(
+                format!(
+                    "cannot start interpreter {} to ask its version: {err}",
+                    show_path(path)
+                ),
+                "check that it is a working Python",
+            )
+            .for_target(target)
+        })?;
     let text = String::from_utf8_lossy(&stdout);
     let mut lines = text.lines();
     let executable = lines

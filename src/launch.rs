@@ -16,7 +16,17 @@ use crate::{stub, sys, trailer};
 /// Runs the launcher. Returns only when nothing was executed: `Ok(())` after printing a JSON plan,
 /// `Err` when something failed (the caller prints it and exits with its code).
 pub fn run(args: Vec<OsString>) -> Result<()> {
+    if sys::is_secure_exec() {
+        // setuid/setgid: the caller chose the environment, the runfiles and the arguments, and the
+        // program would run with our privileges. No Python launcher can make that safe.
+        return Err(Error::usage(
+            "refusing to run setuid or setgid (the kernel set AT_SECURE): the caller's environment and runfiles would choose the code that runs with the file owner's privileges",
+            "remove the setuid/setgid bit (chmod u-s,g-s) from the binary",
+        ));
+    }
     let env = Environment::capture();
+    let pid = std::process::id();
+    crate::depth::enter(env.get(crate::depth::VAR), pid, sys::parent_pid())?;
     let debug = env.get("PY_LAUNCHER_DEBUG");
     let (mode, unknown) = DebugMode::from_env(debug, env.get("RULES_PYTHON_BOOTSTRAP_VERBOSE"));
     if unknown {
@@ -98,14 +108,20 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
         env: &env,
         stub: origin,
     };
-    let plan = plan::build(&invocation, &mut trace)?;
+    let mut plan = plan::build(&invocation, &mut trace)?;
+    plan.env_set
+        .push((crate::depth::VAR.into(), crate::depth::for_exec(pid)));
 
     if trace.mode() == DebugMode::Json {
-        let json = debug::plan_json(&plan, std::env::current_dir().ok().as_deref());
-        let mut out = std::io::stdout().lock();
-        return writeln!(out, "{json}")
-            .and_then(|()| out.flush())
-            .map_err(|e| Error::os(format!("cannot write the launch plan: {e}"), "check stdout"));
+        let mut json = debug::plan_json(&plan, std::env::current_dir().ok().as_deref());
+        json.push('\n');
+        // Not std's stdout: it reports success on a closed descriptor, and the plan would be lost unseen.
+        return sys::write_stdout(json.as_bytes()).map_err(|e| {
+            Error::os(
+                format!("cannot write the launch plan to stdout: {e}"),
+                "PY_LAUNCHER_DEBUG=json prints the plan on stdout: run it with stdout open (a file or a pipe)",
+            )
+        });
     }
 
     let err = sys::exec(

@@ -6,18 +6,22 @@
 //!
 //! One module per concern: [`descriptor`] (the schema), [`trailer`] (where it sits in the executable),
 //! [`stub`] (the drop-in text stubs), [`manifest`] and [`runfiles`] (finding files), [`interpreter`],
-//! [`venv`], [`plan`] (argv and environment), [`launch`] (the flow), [`debug`] (tracing and the JSON plan),
+//! [`venv`], [`plan`] (argv and environment), [`coverage`] (running under coverage.py), [`launch`] (the flow), [`debug`] (tracing and the JSON plan),
 //! [`error`] (messages and exit codes), [`finalize`] (the build-side tool), [`sys`] (the OS seam) and
 //! [`arena`] (the launcher binary's allocator).
 
 pub mod arena;
+pub mod coverage;
 pub mod debug;
+pub mod depth;
 pub mod descriptor;
 pub mod environment;
 pub mod error;
 pub mod finalize;
+pub mod hash;
 pub mod interpreter;
 pub mod launch;
+pub mod limits;
 pub mod manifest;
 pub mod plan;
 pub mod runfiles;

@@ -65,6 +65,8 @@ pub struct Line<'a> {
     pub target: Cow<'a, [u8]>,
 }
 
+use crate::limits::MAX_MANIFEST_LEN;
+
 const MAX_LINK_HOPS: usize = 32;
 /// Longer than any real runfiles path; a relative target that keeps growing a key stops here.
 const MAX_KEY_LEN: usize = 64 * 1024;
@@ -76,14 +78,14 @@ impl Manifest {
         }
     }
 
-    /// Maps the file read-only (reads it where mapping is not possible).
+    /// Maps the file read-only (reads it where mapping is not possible). Only a regular file of at most
+    /// [`MAX_MANIFEST_LEN`] bytes is accepted: a FIFO or a device is an error, never a hang.
     pub fn open(path: &std::path::Path) -> std::io::Result<Manifest> {
+        let (file, meta) = crate::sys::open_regular(path, MAX_MANIFEST_LEN)?;
+        let len = usize::try_from(meta.len()).map_err(|_| std::io::ErrorKind::FileTooLarge)?;
         #[cfg(unix)]
         {
             use std::os::fd::AsRawFd;
-            let file = std::fs::File::open(path)?;
-            let len = usize::try_from(file.metadata()?.len())
-                .map_err(|_| std::io::ErrorKind::FileTooLarge)?;
             if len > 0 {
                 // SAFETY: a private read-only mapping of a file we opened; the kernel validates the arguments.
                 let ptr = unsafe {
@@ -103,7 +105,9 @@ impl Manifest {
                 }
             }
         }
-        std::fs::read(path).map(Manifest::new)
+        let mut data = Vec::with_capacity(len);
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_MANIFEST_LEN), &mut data)?;
+        Ok(Manifest::new(data))
     }
 
     fn bytes(&self) -> &[u8] {

@@ -10,6 +10,7 @@
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
+use crate::coverage;
 use crate::debug::{self, Trace};
 use crate::descriptor::{Descriptor, InterpreterForm};
 use crate::environment::{os_from_bytes, Environment};
@@ -76,7 +77,8 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
     trace.note(|| format!("descriptor: {}", String::from_utf8_lossy(&d.to_json())));
     let runfiles = Runfiles::discover(&inv.discovery, d.root_marker(), trace)
         .map_err(|e| e.for_target(target))?;
-    let files = resolve_files(d, &runfiles)?;
+    let files = resolve_files(d, &runfiles, inv.env)?;
+    coverage::trace(files.coverage_tool.as_deref(), trace);
     let interpreter = interpreter::resolve(
         d,
         &runfiles,
@@ -101,7 +103,13 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
     let venv = venv::prepare(&request, trace)?;
     debug::trace_import_path(&venv, trace);
 
-    let args = assemble_argv(inv, &venv.python, files.main.as_deref(), trace)?;
+    let args = assemble_argv(
+        inv,
+        &venv.python,
+        files.main.as_deref(),
+        files.coverage_tool.as_deref(),
+        trace,
+    )?;
     let (env_set, env_unset) = assemble_env(
         d,
         inv.env,
@@ -109,6 +117,16 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
         files.build_config.as_deref(),
         args.debugpy,
     );
+    for var in LEAVES_THE_VENV {
+        if let Some(value) = inv.env.get(var) {
+            trace.note(|| {
+                format!(
+                    "environment: removing the inherited {var}={} (it would take the program out of its venv)",
+                    show(value)
+                )
+            });
+        }
+    }
     debug::trace_launch(
         trace,
         &runfiles,
@@ -155,11 +173,13 @@ struct Files {
     venv_dir: Option<PathBuf>,
     venv_python: Option<PathBuf>,
     build_config: Option<PathBuf>,
+    /// The directory holding coverage.py, when the coverage mode is on (`coverage.rs`).
+    coverage_tool: Option<PathBuf>,
 }
 
 /// Resolves every runfiles path the launch needs in one pass (one manifest scan in manifest mode), and
 /// checks the main file is really there.
-fn resolve_files(d: &Descriptor, runfiles: &Runfiles) -> Result<Files> {
+fn resolve_files(d: &Descriptor, runfiles: &Runfiles, env: &Environment) -> Result<Files> {
     let target = d.target.as_str();
     // With manifest-only runfiles a build-time venv cannot run; only a run-time venv that links into it
     // still needs its real directory, found through the venv's own pyvenv.cfg.
@@ -168,19 +188,21 @@ fn resolve_files(d: &Descriptor, runfiles: &Runfiles) -> Result<Files> {
         Mode::Directory => Some(v.clone()),
         Mode::Manifest => policy.link_build_time.then(|| format!("{v}/pyvenv.cfg")),
     });
-    let wanted: [Option<&str>; 5] = [
+    let coverage_key = coverage::wanted(d, env);
+    let wanted: [Option<&str>; 6] = [
         d.main.as_deref(),
         (d.interpreter_form() == InterpreterForm::Runfiles).then_some(d.interpreter.as_str()),
         venv_key.as_deref(),
         policy.python.as_deref(),
         d.build_config.as_deref(),
+        coverage_key.as_deref(),
     ];
     let keys: Vec<&str> = wanted.iter().flatten().copied().collect();
     let mut resolved = runfiles
         .resolve_all(&keys)
         .map_err(|e| e.for_target(target))?
         .into_iter();
-    let [main, interpreter, venv_dir, venv_python, build_config] =
+    let [main, interpreter, venv_dir, venv_python, build_config, coverage_init] =
         wanted.map(|w| w.and_then(|_| resolved.next().flatten()));
     let venv_dir = match runfiles.mode {
         Mode::Directory => venv_dir,
@@ -212,12 +234,14 @@ fn resolve_files(d: &Descriptor, runfiles: &Runfiles) -> Result<Files> {
         }
         (_, main) => main,
     };
+    let coverage_tool = coverage::tool(coverage_key.as_deref(), coverage_init, target)?;
     Ok(Files {
         main,
         interpreter,
         venv_dir,
         venv_python,
         build_config,
+        coverage_tool,
     })
 }
 
@@ -235,6 +259,7 @@ fn assemble_argv<'a>(
     inv: &Invocation<'a>,
     python: &Path,
     main: Option<&Path>,
+    coverage_tool: Option<&Path>,
     trace: &mut Trace,
 ) -> Result<Argv<'a>> {
     let d = inv.descriptor;
@@ -271,10 +296,16 @@ fn assemble_argv<'a>(
         });
     }
     let program_index = argv.len();
-    match (main, &d.main_module) {
-        (Some(main), _) => argv.push(main.as_os_str().to_owned()),
-        (None, Some(module)) => argv.extend(["-m".into(), module.into()]),
-        (None, None) => {}
+    match (coverage_tool, main, &d.main_module) {
+        (Some(tool), main, module) => argv.extend(coverage::argv(
+            tool,
+            &d.workspace_name,
+            main,
+            module.as_deref(),
+        )),
+        (None, Some(main), _) => argv.push(main.as_os_str().to_owned()),
+        (None, None, Some(module)) => argv.extend(["-m".into(), module.into()]),
+        (None, None, None) => {}
     }
     let user_args_index = argv.len();
     argv.extend(inv.user_args.iter().cloned());
@@ -289,6 +320,11 @@ fn assemble_argv<'a>(
 
 /// The environment changes: the descriptor's `env`, the runfiles variables, the target and build
 /// configuration, `PYTHONSAFEPATH` unless the caller chose, and the launcher's own knobs removed.
+/// Inherited variables that would take the program out of its venv, so never passed on:
+/// `PYTHONEXECUTABLE` sets `sys.executable`, `PYTHONHOME` replaces the prefix the venv's `pyvenv.cfg`
+/// leads to (a stale one kills Python before `site` runs). The trace names them when they were set.
+pub const LEAVES_THE_VENV: [&str; 2] = ["PYTHONEXECUTABLE", "PYTHONHOME"];
+
 fn assemble_env(
     d: &Descriptor,
     env: &Environment,
@@ -300,6 +336,7 @@ fn assemble_env(
         d.env.iter().map(|(k, v)| (k.into(), v.into())).collect();
     let mut unset: Vec<OsString> = INTERPRETER_ARGS_VARS.iter().map(OsString::from).collect();
     unset.push("__PYVENV_LAUNCHER__".into());
+    unset.extend(LEAVES_THE_VENV.map(OsString::from));
     match runfiles.mode {
         Mode::Directory => {
             let root = runfiles.root.clone().into_os_string();

@@ -11,8 +11,15 @@
 //! - `bazel-native` (`templates/bazel_native_stub.tmpl`): Bazel's built-in `py_binary` placeholders.
 //! - `rules-python` (`templates/rules_python_stub.tmpl`): rules_python's stage-1 placeholders; the
 //!   program py-launcher runs is rules_python's stage 2, with the binary's venv python.
+//! - `stock-native`: Bazel's own Python stub, written when a runtime sets only `stub_shebang` (and
+//!   rules_python's `system_python` stub before 2.0, which has its shape). Same facts as `bazel-native`.
+//! - `stock-system-python`: rules_python's (2.0+) `system_python` stage 1. Same facts as `rules-python`.
 //!
-//! The last two share one line format, read by py-launcher only (never a shell or Python):
+//! The stock stubs are Python programs; they are read by matching the lines Bazel substitutes into
+//! (the `Anchor` tables, described in `docs/dropin.md`), never run. Both stock and template facts go
+//! through the same two translations into a [`Descriptor`].
+//!
+//! The two templates share one line format, read by py-launcher only (never a shell or Python):
 //!
 //! ```text
 //! #!/usr/bin/env py-launcher           the #! line (may be empty when run as `py-launcher STUB`)
@@ -28,18 +35,15 @@
 //! end line bounds what is read, so the zip that `--build_python_zip` appends to a stub cannot confuse
 //! the parser; a zip stub is refused with a message naming that flag.
 
-use std::fs::File;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::debug::Trace;
-use std::path::PathBuf;
 
-use crate::descriptor::{check_runfiles_path, parse_python_version, Descriptor, VenvPolicy};
+use crate::descriptor::{check_runfiles_path, Descriptor, VenvPolicy};
 use crate::error::{show_path, Error, Result};
+use crate::limits::MAX_STUB_LEN;
 
-/// Stubs are small text files; only this much of a file is ever read.
-const MAX_STUB_LEN: u64 = 1024 * 1024;
 /// The marker line's prefix; the rest is `KIND FORMAT`, or `end` on the last line.
 pub const MARKER: &str = "# py-launcher stub: ";
 pub const END_LINE: &str = "# py-launcher stub: end";
@@ -49,6 +53,121 @@ pub const FORMAT: u32 = 1;
 pub const KIND_BAZEL_NATIVE: &str = "bazel-native";
 pub const KIND_RULES_PYTHON: &str = "rules-python";
 pub const KIND_OWN: &str = "py-launcher";
+/// Bazel's own Python stub (`python_stub_template.txt` of the native `py_binary`), as Bazel expands it
+/// when a `py_runtime` sets only `stub_shebang`; rules_python before 2.0 writes the same shape for
+/// `system_python` (`python_bootstrap_template.txt`).
+pub const KIND_STOCK_NATIVE: &str = "stock-native";
+/// rules_python's (2.0 and later) `system_python` stage 1, `python_bootstrap_template.txt`.
+pub const KIND_STOCK_SYSTEM_PYTHON: &str = "stock-system-python";
+
+/// How a fact sits in a stock stub, which is a Python program: on a line that, leading white space
+/// removed, starts with `prefix` and ends with `suffix`; the value is the text between. Bazel
+/// substitutes into string literals without escaping, so the value is taken verbatim.
+struct Anchor {
+    key: &'static str,
+    prefix: &'static str,
+    suffix: &'static str,
+    /// The line must directly follow a line equal (white space trimmed) to this one.
+    after: Option<&'static str>,
+    /// The value may run over several lines (a multi-line value substituted into a string literal);
+    /// it then ends on the first line that ends with `suffix`.
+    multi_line: bool,
+    /// A stub of this kind without this line is damaged.
+    required: bool,
+}
+
+const fn anchor(key: &'static str, prefix: &'static str, suffix: &'static str) -> Anchor {
+    Anchor {
+        key,
+        prefix,
+        suffix,
+        after: None,
+        multi_line: false,
+        required: false,
+    }
+}
+
+const fn required(a: Anchor) -> Anchor {
+    Anchor {
+        required: true,
+        ..a
+    }
+}
+
+const STOCK_NATIVE_SIGNATURE: &str = "PYTHON_BINARY = '";
+const STOCK_SYSTEM_PYTHON_SIGNATURE: &str = "STAGE2_BOOTSTRAP=\"";
+
+/// The substituted lines of Bazel's Python stub (read from Bazel 4.2.3's `python_stub_template.txt`;
+/// `main_rel_path` and `cov_tool` from rules_python 0.31–1.6's `python_bootstrap_template.txt`).
+const STOCK_NATIVE: &[Anchor] = &[
+    required(anchor("python_binary", STOCK_NATIVE_SIGNATURE, "'")),
+    anchor("main", "rel_path = '", "'"),
+    anchor("main", "main_rel_path = '", "'"),
+    anchor("imports", "python_imports = '", "'"),
+    anchor(
+        "import_all",
+        "python_path_entries += GetRepositoriesImports(module_space, ",
+        ")",
+    ),
+    anchor(
+        "workspace_name",
+        "return [os.path.join(module_space, '",
+        "')]",
+    ),
+    anchor("target", "target='", "',"),
+    Anchor {
+        after: Some("def IsRunningFromZip():"),
+        ..anchor("is_zipfile", "return ", "")
+    },
+    anchor("coverage_tool", "cov_tool = '", "'"),
+];
+
+/// The substituted lines of rules_python's `system_python` stage 1 (read from rules_python 2.0.0 and
+/// the development head `92c736e`, both `python/private/python_bootstrap_template.txt`).
+const STOCK_SYSTEM_PYTHON: &[Anchor] = &[
+    required(anchor(
+        "stage2_bootstrap",
+        STOCK_SYSTEM_PYTHON_SIGNATURE,
+        "\"",
+    )),
+    anchor("main", "_main = \"", "\""),
+    required(anchor("python_binary", "PYTHON_BINARY = '", "'")),
+    required(anchor(
+        "python_binary_actual",
+        "PYTHON_BINARY_ACTUAL = \"",
+        "\"",
+    )),
+    anchor("is_zipfile", "IS_ZIPFILE = \"", "\" == \"1\""),
+    anchor(
+        "recreate_venv_at_runtime",
+        "RECREATE_VENV_AT_RUNTIME = \"",
+        "\" == \"1\"",
+    ),
+    anchor(
+        "resolve_python_binary_at_runtime",
+        "RESOLVE_PYTHON_BINARY_AT_RUNTIME = \"",
+        "\" == \"1\"",
+    ),
+    anchor(
+        "venv_rel_site_packages",
+        "VENV_REL_SITE_PACKAGES = \"",
+        "\"",
+    ),
+    required(anchor("workspace_name", "WORKSPACE_NAME = \"", "\"")),
+    Anchor {
+        multi_line: true,
+        ..anchor("interpreter_args", "_INTERPRETER_ARGS_RAW = \"", "\"")
+    },
+];
+
+/// What [`Facts::from_stock`] made of a file.
+enum Stock {
+    Found(Facts),
+    /// A stock stub of a known kind that lacks a line it must have.
+    Damaged(String),
+    /// No stock stub at all.
+    NotOne,
+}
 
 const BAZEL_NATIVE_KEYS: &[&str] = &[
     "target",
@@ -108,11 +227,9 @@ pub fn read_stub(path: &Path) -> Result<Translated> {
             NOT_A_STUB_HINT,
         )
     };
-    let file = File::open(path).map_err(|e| not_a_stub(e.to_string()))?;
-    let meta = file.metadata().map_err(|e| not_a_stub(e.to_string()))?;
-    if !meta.is_file() {
-        return Err(not_a_stub("it is not a regular file".into()));
-    }
+    // Any size is accepted (a zip may follow the stub); only the first MAX_STUB_LEN bytes are read.
+    let (file, meta) =
+        crate::sys::open_regular(path, u64::MAX).map_err(|e| not_a_stub(e.to_string()))?;
     let mut head = Vec::new();
     file.take(MAX_STUB_LEN)
         .read_to_end(&mut head)
@@ -159,6 +276,9 @@ fn classify(head: &[u8], file_len: u64, path: &Path) -> Classified {
         Some(nl) => (&head[..nl], &head[nl + 1..]),
         None => (head, &b""[..]),
     };
+    if head.starts_with(b"PK\x03\x04") {
+        return problem(Problem::Zip);
+    }
     if !first.starts_with(b"#!") && !first.trim_ascii().is_empty() {
         return problem(Problem::NotAStub("it does not start with a #! line".into()));
     }
@@ -186,13 +306,24 @@ fn classify(head: &[u8], file_len: u64, path: &Path) -> Classified {
         };
         return Ok((descriptor, origin));
     }
-    if !body.starts_with(MARKER.as_bytes()) {
-        return problem(Problem::NotAStub(format!(
-            "it carries no launch facts py-launcher knows (no descriptor JSON and no {:?} line after the #! line)",
-            MARKER.trim_end()
-        )));
-    }
-    let facts = Facts::parse(body, first_line).map_err(|why| Ok(Problem::Bad(why)))?;
+    let facts = if body.starts_with(MARKER.as_bytes()) {
+        Facts::parse(body, first_line).map_err(|why| Ok(Problem::Bad(why)))?
+    } else {
+        match Facts::from_stock(body) {
+            Stock::Found(facts) => facts,
+            Stock::Damaged(why) => return problem(Problem::Bad(why)),
+            Stock::NotOne => {
+                return problem(Problem::NotAStub(format!(
+                    "it carries no launch facts py-launcher knows: expected, after the #! line, descriptor \
+                     JSON, a {:?} line, Bazel's Python stub (a line `{}…'`) or rules_python's system_python \
+                     stub (a line `{}…\"`)",
+                    MARKER.trim_end(),
+                    STOCK_NATIVE_SIGNATURE,
+                    STOCK_SYSTEM_PYTHON_SIGNATURE,
+                )))
+            }
+        }
+    };
     if facts
         .flag("is_zipfile")
         .map_err(|why| Ok(Problem::Bad(why)))?
@@ -200,7 +331,14 @@ fn classify(head: &[u8], file_len: u64, path: &Path) -> Classified {
         return problem(Problem::Zip);
     }
     let descriptor = match facts.kind.as_str() {
-        KIND_BAZEL_NATIVE => bazel_native(&facts, path),
+        KIND_BAZEL_NATIVE | KIND_STOCK_NATIVE => bazel_native(&facts, path),
+        // The system_python stub runs `%main%` like Bazel's own stub when no stage 2 was substituted
+        // (Bazel's native rules expanding rules_python's template).
+        KIND_STOCK_SYSTEM_PYTHON
+            if facts.get("stage2_bootstrap").is_none() && facts.get("main").is_some() =>
+        {
+            bazel_native(&facts, path)
+        }
         _ => rules_python(&facts, path),
     }
     .map_err(|why| Ok(Problem::Bad(why)))?;
@@ -320,6 +458,55 @@ impl Facts {
         })
     }
 
+    /// Reads a stock stub (a Python program Bazel or rules_python expanded) by its substituted lines.
+    /// Only lines are matched, nothing is executed or parsed as Python. The first match of a key wins.
+    fn from_stock(body: &[u8]) -> Stock {
+        let lines: Vec<&str> = body
+            .split(|b| *b == b'\n')
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+            .map(|l| std::str::from_utf8(l).unwrap_or(""))
+            .collect();
+        let has = |signature: &str| lines.iter().any(|l| l.trim_start().starts_with(signature));
+        let (kind, anchors, name) = if has(STOCK_SYSTEM_PYTHON_SIGNATURE) {
+            (
+                KIND_STOCK_SYSTEM_PYTHON,
+                STOCK_SYSTEM_PYTHON,
+                "rules_python's system_python stub (python_bootstrap_template.txt)",
+            )
+        } else if has(STOCK_NATIVE_SIGNATURE) {
+            (
+                KIND_STOCK_NATIVE,
+                STOCK_NATIVE,
+                "Bazel's Python stub (python_stub_template.txt)",
+            )
+        } else {
+            return Stock::NotOne;
+        };
+        let mut entries: Vec<(String, String)> = Vec::new();
+        for a in anchors {
+            if entries.iter().any(|(k, _)| k == a.key) {
+                continue;
+            }
+            if let Some(value) = find_anchor(&lines, a) {
+                entries.push((a.key.to_owned(), value));
+            } else if a.required {
+                return Stock::Damaged(format!(
+                    "it looks like {name}, but the line `{}…{}` ({}) is missing",
+                    a.prefix, a.suffix, a.key
+                ));
+            }
+        }
+        if kind == KIND_STOCK_NATIVE && !entries.iter().any(|(k, _)| k == "main") {
+            return Stock::Damaged(format!(
+                "it looks like {name}, but the line `rel_path = '…'` (main) is missing"
+            ));
+        }
+        Stock::Found(Facts {
+            kind: kind.to_owned(),
+            entries,
+        })
+    }
+
     /// The value, or `None` when it is missing, empty or an unsubstituted placeholder.
     fn get(&self, key: &str) -> Option<&str> {
         self.entries
@@ -378,6 +565,37 @@ impl Facts {
             facts: self.entries.clone(),
         }
     }
+}
+
+/// The value of the first line that matches `a`, or `None`.
+fn find_anchor(lines: &[&str], a: &Anchor) -> Option<String> {
+    for (i, line) in lines.iter().enumerate() {
+        let Some(rest) = line.trim_start().strip_prefix(a.prefix) else {
+            continue;
+        };
+        if let Some(after) = a.after {
+            if i == 0 || lines[i - 1].trim() != after {
+                continue;
+            }
+        }
+        let rest = rest.trim_end();
+        if let Some(value) = rest.strip_suffix(a.suffix) {
+            return Some(value.to_owned());
+        }
+        if a.multi_line {
+            let mut value = vec![rest];
+            for next in &lines[i + 1..] {
+                match next.trim_end().strip_suffix(a.suffix) {
+                    Some(last) => {
+                        value.push(last);
+                        return Some(value.join("\n"));
+                    }
+                    None => value.push(next),
+                }
+            }
+        }
+    }
+    None
 }
 
 /// `%name%`: a placeholder the Bazel that expanded the template did not know.
@@ -479,9 +697,6 @@ fn rules_python(facts: &Facts, path: &Path) -> std::result::Result<Descriptor, S
                 .into(),
         ),
     };
-    let python_version = site_packages
-        .as_deref()
-        .and_then(version_from_site_packages);
     let interpreter_args: Vec<String> = facts
         .get("interpreter_args")
         .unwrap_or("")
@@ -502,20 +717,13 @@ fn rules_python(facts: &Facts, path: &Path) -> std::result::Result<Descriptor, S
         workspace_name: facts.workspace_name(&stage2),
         main: Some(stage2),
         interpreter,
-        python_version,
+        // No python_version: rules_python runs an interpreter of another version than the one its
+        // site-packages path names (stage 2 adds that directory itself), so it is not a requirement.
         interpreter_args,
         venv,
         venv_policy,
         ..Descriptor::default()
     })
-}
-
-/// `lib/python3.11/site-packages` → `3.11` (`3.13t` for free-threaded); `Lib/site-packages` → none.
-fn version_from_site_packages(rel: &str) -> Option<String> {
-    rel.split('/')
-        .filter_map(|segment| segment.strip_prefix("python"))
-        .find(|v| parse_python_version(v).is_some())
-        .map(str::to_owned)
 }
 
 /// Debug trace of what a stub said: the template, every fact as written, and what py-launcher made of
@@ -540,7 +748,11 @@ pub fn trace_facts((descriptor, origin): &Translated, trace: &mut Trace) {
             format!("stub fact: {key} = {shown}")
         });
     }
-    if origin.template == KIND_RULES_PYTHON {
+    let stage2 = origin
+        .facts
+        .iter()
+        .any(|(k, v)| k == "stage2_bootstrap" && !v.is_empty() && !is_placeholder(v));
+    if stage2 {
         let policy = &descriptor.venv_policy;
         trace.note(|| {
             format!(
@@ -608,7 +820,10 @@ mod tests {
         );
         assert_eq!(d.venv.as_deref(), Some("_main/pkg/_app.venv"));
         assert_eq!(d.interpreter, "/usr/bin/python3.11");
-        assert_eq!(d.python_version.as_deref(), Some("3.11"));
+        assert_eq!(
+            d.python_version, None,
+            "a site-packages path is not a requirement"
+        );
         assert_eq!(d.interpreter_args, ["-X", "a b=c"]);
         assert!(d.imports.is_empty());
         let x = &d.venv_policy;
@@ -679,6 +894,119 @@ mod tests {
         }
     }
 
+    /// A stock stub of Bazel's shape, written from docs/dropin.md's description of its substituted
+    /// lines (a few unrelated lines around them, as in the real file).
+    const STOCK_NATIVE_TEXT: &str = "#!/usr/bin/env py-launcher\nimport sys\n\
+        PYTHON_BINARY = '_main/../py3/bin/python3'\n\
+        if IsWindows():\n  PYTHON_BINARY = PYTHON_BINARY + '.exe'\n\
+        def IsRunningFromZip():\n  return False\n\
+        def GetRepositoriesImports(module_space, import_all):\n\
+          return [os.path.join(module_space, 'e2e')]\n\
+        def Main():\n  python_imports = 'e2e/lib:e2e/x'\n\
+          python_path_entries += GetRepositoriesImports(module_space, True)\n\
+          rel_path = 'e2e/pkg/app.py'\n\
+        msg = dict(\n    target='//pkg:app',\n    code=1)\n";
+
+    const STOCK_SYSTEM_PYTHON_TEXT: &str = "#!/opt/py-launcher\nimport os\n\
+        _STAGE2_BOOTSTRAP_SENTINEL = \"%stage2\" + \"_bootstrap%\"\n\
+        STAGE2_BOOTSTRAP=\"_main/pkg/_app_stage2_bootstrap.py\"\n\
+        if STAGE2_BOOTSTRAP == _STAGE2_BOOTSTRAP_SENTINEL:\n  _main = \"%main%\"\n\
+        PYTHON_BINARY = '_main/pkg/_app.venv/bin/python3.11'\n\
+        PYTHON_BINARY_ACTUAL = \"/usr/bin/python3.11\"\n\
+        IS_ZIPFILE = \"0\" == \"1\"\n\
+        RECREATE_VENV_AT_RUNTIME = \"0\" == \"1\"\n\
+        RESOLVE_PYTHON_BINARY_AT_RUNTIME = \"0\" == \"1\"\n\
+        VENV_REL_SITE_PACKAGES = \"lib/python3.11/site-packages\"\n\
+        WORKSPACE_NAME = \"_main\"\n\
+        _INTERPRETER_ARGS_RAW = \"-X\nutf8\n\n-Wd\"\n\
+        INTERPRETER_ARGS = []\n";
+
+    #[test]
+    fn stock_native_facts() {
+        let (d, origin) = parse_ok(STOCK_NATIVE_TEXT);
+        assert_eq!(origin.template, KIND_STOCK_NATIVE);
+        assert_eq!(d.target, "//pkg:app");
+        assert_eq!(d.workspace_name, "e2e");
+        assert_eq!(d.main.as_deref(), Some("e2e/pkg/app.py"));
+        assert_eq!(d.interpreter, "py3/bin/python3");
+        assert_eq!(d.imports, ["e2e/lib", "e2e/x"]);
+        assert!(d.import_all);
+        assert_eq!(d.venv_policy, VenvPolicy::default());
+        // An older shape: `main_rel_path`, no target, no workspace line.
+        let older = "#!x\nPYTHON_BINARY = 'python3'\n  main_rel_path = 'ws/app.py'\n";
+        let (d, _) = parse_ok(older);
+        assert_eq!(d.main.as_deref(), Some("ws/app.py"));
+        assert_eq!(d.workspace_name, "ws");
+        assert_eq!(d.target, "/b/pkg/app");
+        assert!(!d.import_all && d.imports.is_empty());
+    }
+
+    #[test]
+    fn stock_system_python_facts() {
+        let (d, origin) = parse_ok(STOCK_SYSTEM_PYTHON_TEXT);
+        assert_eq!(origin.template, KIND_STOCK_SYSTEM_PYTHON);
+        assert_eq!(
+            d.main.as_deref(),
+            Some("_main/pkg/_app_stage2_bootstrap.py")
+        );
+        assert_eq!(d.venv.as_deref(), Some("_main/pkg/_app.venv"));
+        assert_eq!(d.interpreter, "/usr/bin/python3.11");
+        assert_eq!(d.interpreter_args, ["-X", "utf8", "-Wd"]);
+        assert_eq!(d.target, "/b/pkg/app", "the stub carries no label");
+        assert_eq!(
+            d.venv_policy.python.as_deref(),
+            Some("_main/pkg/_app.venv/bin/python3.11")
+        );
+        assert!(d.venv_policy.link_build_time && !d.venv_policy.always_run_time);
+        // Bazel's native rules expanding this template leave the stage 2 unsubstituted: %main% runs.
+        let native = STOCK_SYSTEM_PYTHON_TEXT
+            .replace(
+                "STAGE2_BOOTSTRAP=\"_main/pkg/_app_stage2_bootstrap.py\"",
+                "STAGE2_BOOTSTRAP=\"%stage2_bootstrap%\"",
+            )
+            .replace("_main = \"%main%\"", "_main = \"_main/pkg/app.py\"")
+            .replace("_main/pkg/_app.venv/bin/python3.11", "/usr/bin/python3");
+        let (d, _) = parse_ok(&native);
+        assert_eq!(d.main.as_deref(), Some("_main/pkg/app.py"));
+        assert_eq!(d.interpreter, "/usr/bin/python3");
+        assert_eq!(d.venv, None);
+        let zip = STOCK_SYSTEM_PYTHON_TEXT.replace("IS_ZIPFILE = \"0\"", "IS_ZIPFILE = \"1\"");
+        assert!(parse_err(&zip).to_string().contains("--build_python_zip"));
+    }
+
+    #[test]
+    fn damaged_stock_stubs_name_the_missing_line() {
+        for (text, needle) in [
+            (
+                STOCK_NATIVE_TEXT.replace("rel_path = 'e2e/pkg/app.py'", ""),
+                "rel_path = '…'` (main) is missing",
+            ),
+            (
+                STOCK_NATIVE_TEXT.replace("rel_path = 'e2e/pkg/app.py'", "rel_path = '%main%'"),
+                "main is not substituted",
+            ),
+            (
+                STOCK_SYSTEM_PYTHON_TEXT.replace("WORKSPACE_NAME", "WS"),
+                "WORKSPACE_NAME = \"…\"` (workspace_name) is missing",
+            ),
+            (
+                STOCK_SYSTEM_PYTHON_TEXT.replace("PYTHON_BINARY_ACTUAL = ", "X = "),
+                "python_binary_actual) is missing",
+            ),
+        ] {
+            let e = parse_err(&text);
+            assert_eq!(e.exit_code(), 65, "{e}");
+            assert!(e.to_string().contains(needle), "{needle}: {e}");
+            assert!(
+                e.to_string().contains("looks like") || needle.contains("substituted"),
+                "{e}"
+            );
+        }
+        let e = parse_err("#!/usr/bin/env py-launcher\nprint('hi')\n");
+        assert_eq!(e.exit_code(), 64);
+        assert!(e.to_string().contains("PYTHON_BINARY = '"), "{e}");
+    }
+
     #[test]
     fn placeholders_are_recognised() {
         assert!(is_placeholder("%coverage_tool%"));
@@ -686,13 +1014,5 @@ mod tests {
         assert!(!is_placeholder("%%"));
         assert!(!is_placeholder("50%"));
         assert!(!is_placeholder("%A B%"));
-    }
-
-    #[test]
-    fn versions_come_from_site_packages() {
-        let v = |s| version_from_site_packages(s);
-        assert_eq!(v("lib/python3.11/site-packages").as_deref(), Some("3.11"));
-        assert_eq!(v("lib/python3.13t/site-packages").as_deref(), Some("3.13t"));
-        assert_eq!(v("Lib/site-packages"), None);
     }
 }

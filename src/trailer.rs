@@ -9,14 +9,13 @@ use std::fs::File;
 use std::io;
 
 use crate::error::{Error, Result};
-use crate::venv::Fnv;
+use crate::hash::Fnv;
+pub use crate::limits::MAX_DESCRIPTOR_LEN;
 
 pub const MAGIC: &[u8; 8] = b"PYLDESC1";
 pub const TRAILER_LEN: u64 = 24;
 pub const SEARCH_WINDOW: u64 = 64 * 1024;
 const FIRST_WINDOW: u64 = 4096;
-/// Descriptors are small; this bounds what a corrupt length can make us allocate.
-pub const MAX_DESCRIPTOR_LEN: u64 = 16 * 1024 * 1024;
 
 /// Where a valid trailer sits in a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,9 +17,11 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 use crate::debug::Trace;
-use crate::descriptor::{parse_python_version, Descriptor};
+use crate::descriptor::{parse_python_version, version_in_site_packages, Descriptor};
 use crate::error::{show_path, Error, Result};
+pub use crate::hash::Fnv;
 use crate::interpreter::{self, Interpreter, Kind};
+use crate::limits::MAX_RECORD_LEN;
 use crate::runfiles::{Mode, Runfiles};
 use crate::sys;
 
@@ -85,13 +87,37 @@ pub fn prepare(request: &Request, trace: &mut Trace) -> Result<Venv> {
         (Some(_), Mode::Directory, Some(dir)) => match check_build_time(request, dir) {
             Ok(venv) => {
                 trace.note(|| format!("venv: build-time {} (usable)", show_path(&venv.dir)));
+                note_version_mismatch(request, trace);
                 return Ok(venv);
             }
             Err(why) => format!("the build-time venv {} is unusable: {why}", show_path(dir)),
         },
     };
     trace.note(|| format!("venv: run-time, because {reason}"));
-    run_time(request, reason, trace).map_err(|e| e.for_target(target))
+    let venv = run_time(request, reason, trace).map_err(|e| e.for_target(target))?;
+    note_version_mismatch(request, trace);
+    Ok(venv)
+}
+
+/// A site-packages path that names another Python version than the interpreter's is not refused:
+/// `site` will not find it, and the program is expected to add it itself. The trace says so.
+fn note_version_mismatch(request: &Request, trace: &mut Trace) {
+    let Some(rel) = &request.descriptor.venv_policy.site_packages else {
+        return;
+    };
+    if let (Some(named), Some(actual)) =
+        (version_in_site_packages(rel), request.interpreter.version)
+    {
+        if named != actual {
+            trace.note(|| {
+                format!(
+                    "venv: its site-packages {rel:?} names Python {}.{}, but the interpreter is Python {}.{}: \
+                     running anyway; `site` will not find that directory, the program adds it itself",
+                    named.0, named.1, actual.0, actual.1
+                )
+            });
+        }
+    }
 }
 
 fn expected_version(request: &Request) -> Option<(u32, u32)> {
@@ -103,13 +129,14 @@ fn expected_version(request: &Request) -> Option<(u32, u32)> {
         .or(request.interpreter.version)
 }
 
-fn site_packages_rel(request: &Request, version: (u32, u32)) -> String {
-    request
-        .descriptor
-        .venv_policy
-        .site_packages
-        .clone()
-        .unwrap_or_else(|| format!("lib/python{}.{}/site-packages", version.0, version.1))
+/// The build-time venv's site-packages, relative to the venv.
+fn site_packages_rel(request: &Request) -> Option<String> {
+    match &request.descriptor.venv_policy.site_packages {
+        Some(rel) => Some(rel.clone()),
+        None => {
+            expected_version(request).map(|v| format!("lib/python{}.{}/site-packages", v.0, v.1))
+        }
+    }
 }
 
 fn check_build_time(request: &Request, dir: &Path) -> std::result::Result<Venv, String> {
@@ -121,7 +148,7 @@ fn check_build_time(request: &Request, dir: &Path) -> std::result::Result<Venv, 
     if request.descriptor.venv_policy.always_run_time {
         return Err("this launch always makes its venv at run time".into());
     }
-    let version = expected_version(request).ok_or("the Python version is unknown")?;
+    let site_packages_rel = site_packages_rel(request).ok_or("the Python version is unknown")?;
     let python = request
         .build_time_python
         .clone()
@@ -136,7 +163,7 @@ fn check_build_time(request: &Request, dir: &Path) -> std::result::Result<Venv, 
             ))
         }
     }
-    let site_packages = dir.join(site_packages_rel(request, version));
+    let site_packages = dir.join(site_packages_rel);
     if !site_packages.is_dir() {
         return Err(format!(
             "{} is missing (built for another Python version?)",
@@ -161,6 +188,8 @@ struct Layout {
     version: (u32, u32),
     /// Link `pyvenv.cfg` and `lib` into this build-time venv (`VenvPolicy::link_build_time`).
     link_to: Option<PathBuf>,
+    /// With `link_to`: the linked venv's site-packages when the policy names it.
+    linked_site_packages: Option<String>,
     system_site_packages: bool,
 }
 
@@ -182,7 +211,7 @@ fn run_time(request: &Request, reason: String, trace: &mut Trace) -> Result<Venv
         }
     }
 
-    let layout = layout(request)?;
+    let layout = layout(request, trace)?;
     for base in &bases {
         match ensure_private_dir(base) {
             Ok(()) => {}
@@ -236,14 +265,18 @@ fn unsafe_cache(base: &Path, why: &str) -> Error {
 }
 
 fn venv_at(dir: &Path, layout: &Layout, created: bool, reason: String) -> Venv {
+    let site_packages = match &layout.linked_site_packages {
+        Some(rel) => dir.join(rel),
+        None => dir.join(format!(
+            "lib/python{}.{}/site-packages",
+            layout.version.0, layout.version.1
+        )),
+    };
     Venv {
         kind: VenvKind::RunTime,
         dir: dir.to_path_buf(),
         python: dir.join("bin").join(&layout.bin_name),
-        site_packages: dir.join(format!(
-            "lib/python{}.{}/site-packages",
-            layout.version.0, layout.version.1
-        )),
+        site_packages,
         created,
         reason,
     }
@@ -253,8 +286,8 @@ fn venv_at(dir: &Path, layout: &Layout, created: bool, reason: String) -> Venv {
 fn find_valid(request: &Request, dir: &Path, trace: &mut Trace) -> Option<Venv> {
     // Reading the record is the existence check too; only when it fails is the directory itself looked at
     // (cold path), to tell "not made yet" from "damaged".
-    let recorded = match fs::read_to_string(dir.join("py-launcher-venv.txt")) {
-        Ok(text) => Some(text),
+    let recorded = match sys::read_regular(&dir.join("py-launcher-venv.txt"), MAX_RECORD_LEN) {
+        Ok(bytes) => String::from_utf8(bytes).ok(),
         Err(_) if fs::symlink_metadata(dir).is_err() => return None,
         Err(_) => None,
     };
@@ -272,11 +305,20 @@ fn find_valid(request: &Request, dir: &Path, trace: &mut Trace) -> Option<Venv> 
                 show_path(&layout.interpreter)
             ))
         }
-        Some(layout) => layout.problem_in(dir),
+        Some(layout) => layout.problem_in(dir, false),
     };
     match (problem, layout) {
         (None, Some(layout)) => {
             trace.note(|| format!("venv: reusing {}", show_path(dir)));
+            if request.interpreter.kind == Kind::Script {
+                trace.note(|| {
+                    format!(
+                        "interpreter: the wrapper script {} is bypassed: the venv's python links to the real interpreter it started, {}, so variables and arguments the wrapper sets do not reach the program (README: \"Wrapper scripts\")",
+                        show_path(&request.interpreter.path),
+                        show_path(&layout.interpreter)
+                    )
+                });
+            }
             Some(venv_at(dir, &layout, false, String::new()))
         }
         (Some(problem), _) => {
@@ -322,11 +364,20 @@ impl Layout {
             bin_name: bin_name?,
             version: version?,
             link_to: link_target(request),
+            linked_site_packages: linked_site_packages(request),
             system_site_packages: request.descriptor.system_site_packages,
         })
     }
 
-    fn problem_in(&self, dir: &Path) -> Option<String> {
+    /// What is wrong with the venv at `dir` for this layout; `check_record`: also whether its record says
+    /// so (a warm launch has just read it).
+    fn problem_in(&self, dir: &Path, check_record: bool) -> Option<String> {
+        if check_record {
+            let record = sys::read_regular(&dir.join("py-launcher-venv.txt"), MAX_RECORD_LEN);
+            if record.ok().as_deref() != Some(self.record().as_bytes()) {
+                return Some("its record is missing, unreadable or different".into());
+            }
+        }
         let link = dir.join("bin").join(&self.bin_name);
         match fs::read_link(&link) {
             Ok(target) if target == self.interpreter => {}
@@ -368,13 +419,22 @@ fn link_target(request: &Request) -> Option<PathBuf> {
 
 /// Decides what a new venv holds, running the interpreter once if its version or real executable cannot
 /// be told otherwise (a wrapper script must not be the venv's python: it would leave the venv).
-fn layout(request: &Request) -> Result<Layout> {
+fn layout(request: &Request, trace: &mut Trace) -> Result<Layout> {
     let interp = request.interpreter;
     let target = request.descriptor.target.as_str();
     let (interpreter, version) = match (interp.kind, interp.version) {
         (Kind::Binary, Some(version)) => (interp.path.clone(), version),
         _ => {
             let probe = interpreter::probe(&interp.path, target)?;
+            if interp.kind == Kind::Script {
+                trace.note(|| {
+                    format!(
+                        "interpreter: the wrapper script {} is bypassed: the venv's python links to the real interpreter it started, {}, so variables and arguments the wrapper sets do not reach the program (README: \"Wrapper scripts\")",
+                        show_path(&interp.path),
+                        show_path(&probe.executable)
+                    )
+                });
+            }
             (probe.executable, probe.version)
         }
     };
@@ -402,8 +462,13 @@ fn layout(request: &Request) -> Result<Layout> {
         bin_name,
         version,
         link_to: link_target(request),
+        linked_site_packages: linked_site_packages(request),
         system_site_packages: request.descriptor.system_site_packages,
     })
+}
+
+fn linked_site_packages(request: &Request) -> Option<String> {
+    link_target(request).and(request.descriptor.venv_policy.site_packages.clone())
 }
 
 /// FNV-1a over every input that decides the venv's content. Inputs that would need real work to expand
@@ -466,48 +531,8 @@ const TEMPLATES_HASH: u64 = {
     let mut h = Fnv::new();
     h = h.with(BUILD_INFO_MODULE.as_bytes());
     h = h.with(BINARY_INFO_MODULE.as_bytes());
-    h.0
+    h.finish()
 };
-
-/// FNV-1a, 64 bits: a content key for cache entries and the trailer's checksum, not a defence against
-/// an adversary (whoever can write to the cache or the binary already controls what runs).
-pub struct Fnv(u64);
-
-impl Fnv {
-    pub const fn new() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-    /// Adds a field; the length prefix keeps ("ab","c") and ("a","bc") apart.
-    pub fn add(&mut self, bytes: &[u8]) {
-        *self = Fnv(self.0).with(bytes);
-    }
-    const fn with(self, bytes: &[u8]) -> Fnv {
-        let mut h = self.0;
-        let len = (bytes.len() as u64).to_le_bytes();
-        let mut i = 0;
-        while i < 8 {
-            h ^= len[i] as u64;
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-            i += 1;
-        }
-        let mut i = 0;
-        while i < bytes.len() {
-            h ^= bytes[i] as u64;
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-            i += 1;
-        }
-        Fnv(h)
-    }
-    pub fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv::new()
-    }
-}
 
 /// `$XDG_CACHE_HOME/py-launcher` (or `~/.cache/py-launcher`), then `$TMPDIR/py-launcher-<uid>`.
 pub fn cache_bases(env: &CacheEnv) -> Vec<PathBuf> {
@@ -565,7 +590,7 @@ fn ensure_private_dir(dir: &Path) -> std::result::Result<(), DirProblem> {
         Err(why) => return Err(DirProblem::Unsafe(why)),
     }
     if let Some(parent) = dir.parent() {
-        fs::create_dir_all(parent).map_err(|e| DirProblem::Unusable(e.to_string()))?;
+        sys::create_private_dir(parent, true).map_err(|e| DirProblem::Unusable(e.to_string()))?;
     }
     match sys::create_private_dir(dir, false) {
         Ok(()) => {}
@@ -609,7 +634,7 @@ fn publish(temp: &Path, final_dir: &Path, layout: &Layout) -> io::Result<bool> {
             Ok(true)
         }
         Err(_) if fs::symlink_metadata(final_dir).is_ok() => {
-            if layout.problem_in(final_dir).is_none() {
+            if layout.problem_in(final_dir, true).is_none() {
                 return Ok(false);
             }
             // A damaged venv is in the way: move it aside (atomic), then put ours in its place.
@@ -624,7 +649,7 @@ fn publish(temp: &Path, final_dir: &Path, layout: &Layout) -> io::Result<bool> {
             }
             match fs::rename(temp, final_dir) {
                 Ok(()) => Ok(true),
-                Err(_) if layout.problem_in(final_dir).is_none() => Ok(false),
+                Err(_) if layout.problem_in(final_dir, true).is_none() => Ok(false),
                 Err(e) => Err(e),
             }
         }

@@ -145,6 +145,31 @@ fn a_descriptor_survives_bytes_appended_after_finalizing() {
 }
 
 #[test]
+fn finalize_refuses_what_the_launcher_would_refuse() {
+    // Over the launcher's descriptor limit (py_launcher::limits, shared by both): nothing is written.
+    let mut app = App::hello();
+    let limit = py_launcher::limits::MAX_DESCRIPTOR_LEN as usize;
+    app.set("env", serde_json::json!({"BIG": "x".repeat(limit)}));
+    let json = app
+        .sandbox
+        .write("big.json", serde_json::to_vec(&app.descriptor).unwrap());
+    let out = app.sandbox.path("bin/big");
+    finalize(&json, &out).fails(64, "larger than");
+    assert!(!out.exists());
+    // A line break in the interpreter path: the launcher's venv record is line-based.
+    for bad in ["/usr/bin/python3.11\r", "/opt/py\nthon/bin/python3.11"] {
+        let mut app = App::hello();
+        app.set("interpreter", serde_json::json!(bad));
+        let json = app
+            .sandbox
+            .write("bad.json", serde_json::to_vec(&app.descriptor).unwrap());
+        let out = app.sandbox.path("bin/bad");
+        finalize(&json, &out).fails(65, "field `interpreter` is not usable");
+        assert!(!out.exists());
+    }
+}
+
+#[test]
 fn errors_name_the_descriptor_file() {
     let sandbox = Sandbox::new();
     let json = sandbox.write("bad.json", "{\"version\": 1,");

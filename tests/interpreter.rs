@@ -161,3 +161,118 @@ fn a_version_mismatch_is_reported_before_python_starts() {
         .run()
         .fails(67, "is Python 3.11 but the binary was built for Python 3.9");
 }
+
+#[test]
+fn a_script_named_like_python_is_identified_by_its_content() {
+    // A pyenv/asdf shim named python3.11: by its name a real binary, by its content a #! script. Taken
+    // for a binary it would become the venv's python and start the real one outside the venv.
+    let mut app = App::hello();
+    let log = app.sandbox.path("shim.log");
+    let shim = app.sandbox.write_exe(
+        "shims/python3.11",
+        format!(
+            "#!/bin/sh\necho started >> {}\nexec {PYTHON} \"$@\"\n",
+            log.display()
+        ),
+    );
+    app.set("interpreter", json!(shim.to_str().unwrap()));
+    app.finalize();
+    let run = app.command().env("PY_LAUNCHER_DEBUG", "1").run().ok();
+    let report = run.report();
+    assert_ne!(
+        report["prefix"], report["base_prefix"],
+        "outside its venv\n{run}"
+    );
+    assert_eq!(report["greeting"], "hello from greet");
+    assert_eq!(report["base_executable"], PYTHON);
+    let stderr = run.stderr();
+    assert!(stderr.contains("a #! wrapper script"), "{run}");
+    assert!(
+        stderr.contains("wrapper script") && stderr.contains("is bypassed"),
+        "the trace must say the wrapper is bypassed\n{run}"
+    );
+    // The warm launch says it too.
+    let warm = app.command().env("PY_LAUNCHER_DEBUG", "1").run().ok();
+    assert!(warm.stderr().contains("is bypassed"), "{warm}");
+}
+
+/// pyenv's real CPython 3.12, when this machine has it.
+fn python312() -> Option<&'static str> {
+    let path = "/root/.pyenv/versions/3.12.1/bin/python3.12";
+    std::path::Path::new(path).exists().then_some(path)
+}
+
+#[test]
+fn a_symlink_named_for_another_version_does_not_fool_the_version_check() {
+    let Some(python312) = python312() else {
+        eprintln!("skipped: no real Python 3.12 on this machine");
+        return;
+    };
+    let mut app = App::hello();
+    let link = app.sandbox.symlink(python312, "py/python3.11");
+    app.set("interpreter", json!(link.to_str().unwrap()));
+    app.finalize();
+    app.command().run().fails(
+        67,
+        "is Python 3.12 but the binary was built for Python 3.11",
+    );
+}
+
+#[test]
+fn the_wrapper_probe_runs_with_default_signal_dispositions() {
+    // The shim records which signals its shell started with ignored (SigIgn), then runs Python: once
+    // for the probe, once as the program.
+    let mut app = App::hello();
+    let log = app.sandbox.path("sigign.log");
+    let shim = app.sandbox.write_exe(
+        "shims/python3",
+        format!(
+            "#!/bin/sh\ngrep SigIgn /proc/$$/status >> {}\nexec {PYTHON} \"$@\"\n",
+            log.display()
+        ),
+    );
+    app.set("interpreter", json!(shim.to_str().unwrap()));
+    app.finalize();
+    app.command().run().ok();
+    let text = fs::read_to_string(&log).unwrap();
+    assert!(!text.is_empty());
+    for line in text.lines() {
+        let mask = u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap();
+        assert_eq!(
+            mask & (1 << (libc::SIGPIPE - 1)),
+            0,
+            "SIGPIPE ignored in the probe: {line}"
+        );
+    }
+}
+
+#[test]
+fn launchers_naming_each_other_as_interpreter_stop_with_a_clear_error() {
+    // Two finalized launchers, each the other's interpreter: once exec'ed under versioned names (no
+    // probe), once under unversioned names (each asks the other for its version, a spawned probe).
+    for names in [["x/python3.11", "y/python3.11"], ["x/py", "y/py"]] {
+        let mut app = App::hello();
+        let [a, b] = names.map(|n| app.sandbox.path(n));
+        for (me, other) in [(&a, &b), (&b, &a)] {
+            fs::create_dir_all(me.parent().unwrap()).unwrap();
+            app.set("interpreter", json!(other.to_str().unwrap()));
+            let json = app
+                .sandbox
+                .write("loop.json", serde_json::to_vec(&app.descriptor).unwrap());
+            finalize(&json, me).ok();
+        }
+        let started = std::time::Instant::now();
+        let run = app
+            .sandbox
+            .command(&a)
+            .env("RUNFILES_DIR", app.runfiles())
+            .run();
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+        assert_ne!(run.code(), Some(0), "{run}");
+        assert!(
+            run.stderr()
+                .contains("launchers have started one another in a row"),
+            "{names:?}\n{run}"
+        );
+    }
+}

@@ -358,6 +358,12 @@ def _impl(ctx):
         descriptor["python_version"] = python_version
     if venv_path:
         descriptor["venv"] = venv_path
+
+    # Coverage (docs/coverage.md): only in a build with coverage enabled, so other builds are unchanged.
+    coverage_runfiles = None
+    if ctx.configuration.coverage_enabled and launcher_tc.coverage_tool:
+        descriptor["coverage_tool"] = launcher_tc.coverage_tool
+        coverage_runfiles = launcher_tc.coverage_runfiles
     descriptor_file = ctx.actions.declare_file("_%s.descriptor.json" % name)
     ctx.actions.write(descriptor_file, json.encode(descriptor))
 
@@ -376,6 +382,8 @@ def _impl(ctx):
     # Split of the binary's own srcs and data files; the deps' and data targets' come from the aspect.
     own_app, own_third_party = _split(ctx.files.srcs + _data_files(ctx.attr.data))
     children = [d[_FilesInfo] for d in deps + ctx.attr.data if _FilesInfo in d]
+    if coverage_runfiles:
+        children.append(_FilesInfo(app = depset(), third_party = coverage_runfiles.files, bootstrap = depset(), interpreter = depset()))
     split = _files_info(
         own_app,
         own_third_party,
@@ -391,6 +399,8 @@ def _impl(ctx):
     )
     for dep in deps + ctx.attr.data:
         runfiles = runfiles.merge(dep[DefaultInfo].default_runfiles)
+    if coverage_runfiles:
+        runfiles = runfiles.merge(coverage_runfiles)
 
     info = PyLauncherInfo(
         executable = depset([executable]),
@@ -407,6 +417,14 @@ def _impl(ctx):
         DefaultInfo(executable = executable, files = depset([executable]), runfiles = runfiles),
         info,
         make_py_info(transitive_sources = transitive_sources, imports = depset(import_dirs)),
+        # What `bazel coverage` measures (subject to --instrumentation_filter): the .py sources of this
+        # binary and of its deps and data.
+        coverage_common.instrumented_files_info(
+            ctx,
+            source_attributes = ["srcs"],
+            dependency_attributes = ["deps", "data"],
+            extensions = ["py"],
+        ),
         OutputGroupInfo(
             executable = info.executable,
             bootstrap_files = info.bootstrap_files,
@@ -477,9 +495,19 @@ py_launcher_binary = rule(
     doc = "A Python binary whose executable is a finalized py-launcher (see docs/bazel.md).",
 )
 
+# `bazel coverage` runs the merger this attribute names after each test (Bazel reads it by this name).
+# Bazel 4 has no `coverage` configuration fragment for configuration_field, so this is the label that
+# --coverage_output_generator defaults to (docs/coverage.md).
+_TEST_ATTRS = dict(_ATTRS)
+_TEST_ATTRS["_lcov_merger"] = attr.label(
+    default = Label("@bazel_tools//tools/test:lcov_merger"),
+    allow_files = True,
+    cfg = "exec",
+)
+
 py_launcher_test = rule(
     implementation = _impl,
-    attrs = _ATTRS,
+    attrs = _TEST_ATTRS,
     test = True,
     toolchains = _TOOLCHAINS,
     doc = "A Python test whose executable is a finalized py-launcher (see docs/bazel.md).",

@@ -27,5 +27,7 @@ PyLauncherToolchainInfo = provider(
         "launcher": "File: the py-launcher executable for the target platform.",
         "finalizer": "FilesToRunProvider: py-launcher-finalize, built for the execution platform.",
         "python_version": "string: default \"X.Y\" when the Python runtime does not declare one, or \"\".",
+        "coverage_tool": "string or None: runfiles path of the directory holding coverage.py's `coverage` package.",
+        "coverage_runfiles": "runfiles or None: the coverage tool's files, added to binaries built with coverage.",
     },
 )

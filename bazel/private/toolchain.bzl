@@ -2,16 +2,36 @@
 
 load(":providers.bzl", "PyLauncherToolchainInfo")
 
+def _coverage_tool(ctx):
+    """The runfiles path of the directory holding coverage.py's `coverage` package, and the tool's runfiles."""
+    tool = ctx.attr.coverage_tool
+    if not tool:
+        return None, None
+    default = tool[DefaultInfo]
+
+    # Once per toolchain, not per binary: the tool's file list is short (one package).
+    for f in depset(transitive = [default.files, default.default_runfiles.files]).to_list():
+        if f.basename == "__init__.py" and ("/" + f.dirname).endswith("/coverage"):
+            short = f.short_path[3:] if f.short_path.startswith("../") else ctx.workspace_name + "/" + f.short_path
+            package_parent = short[:-len("/coverage/__init__.py")]
+            runfiles = ctx.runfiles(transitive_files = default.files).merge(default.default_runfiles)
+            return package_parent, runfiles
+    fail("%s: coverage_tool %s provides no coverage/__init__.py (it must be a target providing coverage.py, " % (ctx.label, tool.label) +
+         "e.g. a py_library of the unpacked coverage wheel)")
+
 def _py_launcher_toolchain_impl(ctx):
     version = ctx.attr.python_version
     if version:
         parts = version.split(".")
         if len(parts) != 2 or not parts[0].isdigit() or not parts[1].isdigit():
             fail("%s: python_version must be \"X.Y\" (major.minor), got %r" % (ctx.label, version))
+    coverage_path, coverage_runfiles = _coverage_tool(ctx)
     info = PyLauncherToolchainInfo(
         launcher = ctx.file.launcher,
         finalizer = ctx.attr.finalizer[DefaultInfo].files_to_run,
         python_version = version,
+        coverage_tool = coverage_path,
+        coverage_runfiles = coverage_runfiles,
     )
     return [platform_common.ToolchainInfo(py_launcher = info)]
 
@@ -33,6 +53,12 @@ and register it.""",
             allow_files = True,
             mandatory = True,
             cfg = "exec",
+        ),
+        "coverage_tool": attr.label(
+            doc = "A target providing coverage.py (its files or runfiles hold `coverage/__init__.py`, e.g. a " +
+                  "py_library of the unpacked coverage wheel). Used by `bazel coverage` only: a test run " +
+                  "with COVERAGE_DIR set runs under it (docs/coverage.md). Empty: no coverage data.",
+            cfg = "target",
         ),
         "python_version": attr.string(
             doc = "Default Python \"X.Y\" for binaries whose Python runtime does not declare its version " +

@@ -72,3 +72,19 @@ ensure_test_deps() {
     -d "$TEST_DEPS_DIR" -r tests/deps.txt
   cp tests/deps.txt "$stamp"
 }
+
+# BuildGrid, the REAPI server tests/bazel_cache.rs runs as a real remote cache (CAS, ByteStream, action
+# cache on 127.0.0.1). Pinned: 0.4.4 is the last release that runs on Python 3.11 (later ones need 3.12+).
+BUILDGRID_VERSION=0.4.4
+BUILDGRID_DIR=target/test-deps/buildgrid
+
+# ensure_buildgrid: installs BuildGrid from PyPI into its own venv under target/test-deps (once per version).
+ensure_buildgrid() {
+  local stamp="$BUILDGRID_DIR/.version"
+  if [ -x "$BUILDGRID_DIR/bin/bgd" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$BUILDGRID_VERSION" ]; then return 0; fi
+  step "installing BuildGrid $BUILDGRID_VERSION (the remote cache of tests/bazel_cache.rs)"
+  rm -rf "$BUILDGRID_DIR"
+  /usr/bin/python3.11 -m venv "$BUILDGRID_DIR"
+  "$BUILDGRID_DIR/bin/pip" install -q --disable-pip-version-check "buildgrid==$BUILDGRID_VERSION"
+  echo "$BUILDGRID_VERSION" > "$stamp"
+}

@@ -86,3 +86,10 @@ pub fn invoked_path(argv0: Option<&OsString>) -> Option<PathBuf> {
     }
     argv0.filter(|a| !a.is_empty()).map(PathBuf::from)
 }
+
+/// Whether the kernel started us in secure-execution mode (`AT_SECURE`: setuid, setgid or file
+/// capabilities), where the caller's environment must not be trusted.
+pub fn is_secure_exec() -> bool {
+    // SAFETY: getauxval has no preconditions; it returns 0 when the entry is absent.
+    unsafe { libc::getauxval(libc::AT_SECURE) != 0 }
+}

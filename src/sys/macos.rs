@@ -21,3 +21,9 @@ pub fn own_executable_path() -> Option<PathBuf> {
 pub fn invoked_path(argv0: Option<&OsString>) -> Option<PathBuf> {
     argv0.filter(|a| !a.is_empty()).map(PathBuf::from)
 }
+
+/// Whether we run setuid or setgid (`issetugid`), where the caller's environment must not be trusted.
+pub fn is_secure_exec() -> bool {
+    // SAFETY: issetugid has no preconditions.
+    unsafe { libc::issetugid() != 0 }
+}

@@ -19,3 +19,30 @@ mod os;
 mod os;
 
 pub use os::*;
+
+/// The type and size rule of [`open_regular`], for a file already opened.
+pub fn check_regular(meta: &std::fs::Metadata, max: u64) -> std::io::Result<()> {
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "it is not a regular file (a FIFO, device or directory)",
+        ));
+    }
+    if meta.len() > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("it is larger than {max} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a whole regular file of at most `max` bytes (see [`open_regular`]); memory stays bounded even
+/// if the file grows while it is read.
+pub fn read_regular(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let (file, meta) = open_regular(path, max)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(max).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}

@@ -98,10 +98,17 @@ pub fn exec(program: &Path, argv: &[OsString], env: &ChildEnv) -> io::Error {
     io::Error::last_os_error()
 }
 
-/// Runs `program args...` with stdin from /dev/null, stderr inherited, and returns its exit status (`None`
-/// when it died by a signal) and stdout. Used once per run-time venv, to ask a wrapper-script interpreter
-/// what it really is; a bare `posix_spawn` keeps std's general process machinery out of the launcher.
-pub fn run_capturing_stdout(program: &Path, args: &[&str]) -> io::Result<(Option<i32>, Vec<u8>)> {
+/// Runs `program args...` with stdin from /dev/null, stderr inherited, this process's environment with
+/// `env` replacing variables of the same names, and the default dispositions of the signals Rust's
+/// runtime changed (SIGPIPE) and an empty signal mask, as `exec` gives the program. Returns its exit
+/// status (`None` when it died by a signal) and stdout. Used once per run-time venv, to ask a
+/// wrapper-script interpreter what it really is; a bare `posix_spawn` keeps std's general process
+/// machinery out of the launcher.
+pub fn run_capturing_stdout(
+    program: &Path,
+    args: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> io::Result<(Option<i32>, Vec<u8>)> {
     let to_c = |bytes: &[u8]| {
         CString::new(bytes).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
     };
@@ -113,6 +120,36 @@ pub fn run_capturing_stdout(program: &Path, args: &[&str]) -> io::Result<(Option
     let mut argv: Vec<*mut libc::c_char> = vec![program.as_ptr() as *mut _];
     argv.extend(args.iter().map(|a| a.as_ptr() as *mut libc::c_char));
     argv.push(std::ptr::null_mut());
+    let added = env
+        .iter()
+        .map(|(k, v)| {
+            let mut entry = k.as_bytes().to_vec();
+            entry.push(b'=');
+            entry.extend_from_slice(v.as_bytes());
+            to_c(&entry)
+        })
+        .collect::<io::Result<Vec<_>>>()?;
+    let mut envp: Vec<*mut libc::c_char> = Vec::new();
+    extern "C" {
+        static environ: *const *mut libc::c_char;
+    }
+    // SAFETY: `environ` is a NULL-terminated array of NUL-terminated strings that nothing in this
+    // single-threaded process changes.
+    unsafe {
+        let mut cursor = environ;
+        while !cursor.is_null() && !(*cursor).is_null() {
+            let entry = std::ffi::CStr::from_ptr(*cursor).to_bytes();
+            let replaced = env.iter().any(|(k, _)| {
+                entry.len() > k.len() && entry[k.len()] == b'=' && entry.starts_with(k.as_bytes())
+            });
+            if !replaced {
+                envp.push(*cursor);
+            }
+            cursor = cursor.add(1);
+        }
+    }
+    envp.extend(added.iter().map(|e| e.as_ptr() as *mut libc::c_char));
+    envp.push(std::ptr::null_mut());
     let dev_null = c"/dev/null";
     let mut fds = [0 as libc::c_int; 2];
     // SAFETY: plain libc calls on locals; the pipe ends are closed on every path below.
@@ -136,19 +173,30 @@ pub fn run_capturing_stdout(program: &Path, args: &[&str]) -> io::Result<(Option
             libc::O_RDONLY,
             0,
         );
+        let mut attr: libc::posix_spawnattr_t = std::mem::zeroed();
+        libc::posix_spawnattr_init(&mut attr);
+        let mut defaults: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut defaults);
+        libc::sigaddset(&mut defaults, libc::SIGPIPE);
+        libc::posix_spawnattr_setsigdefault(&mut attr, &defaults);
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::posix_spawnattr_setsigmask(&mut attr, &empty);
+        libc::posix_spawnattr_setflags(
+            &mut attr,
+            (libc::POSIX_SPAWN_SETSIGDEF | libc::POSIX_SPAWN_SETSIGMASK) as _,
+        );
         let mut pid: libc::pid_t = 0;
-        extern "C" {
-            static environ: *const *mut libc::c_char;
-        }
         let rc = libc::posix_spawn(
             &mut pid,
             program.as_ptr(),
             &actions,
-            std::ptr::null(),
+            &attr,
             argv.as_ptr(),
-            environ,
+            envp.as_ptr(),
         );
         libc::posix_spawn_file_actions_destroy(&mut actions);
+        libc::posix_spawnattr_destroy(&mut attr);
         libc::close(write_end);
         if rc != 0 {
             libc::close(read_end);
@@ -176,23 +224,98 @@ pub fn run_capturing_stdout(program: &Path, args: &[&str]) -> io::Result<(Option
     }
 }
 
-/// Creates a directory only its owner can enter (0700), and its missing parents with `recursive`.
-pub fn create_private_dir(path: &Path, recursive: bool) -> io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .mode(0o700)
-        .recursive(recursive)
-        .create(path)
+fn stdout_was_closed() -> bool {
+    // SAFETY: fcntl and fstat on a descriptor number, into a local buffer.
+    unsafe {
+        let flags = libc::fcntl(1, libc::F_GETFL);
+        if flags < 0 {
+            return true;
+        }
+        if flags & libc::O_ACCMODE != libc::O_RDWR {
+            return false;
+        }
+        let mut st: libc::stat = std::mem::zeroed();
+        if libc::fstat(1, &mut st) != 0 || st.st_mode & libc::S_IFMT != libc::S_IFCHR {
+            return false;
+        }
+        std::fs::metadata("/dev/null")
+            .is_ok_and(|null| std::os::unix::fs::MetadataExt::rdev(&null) == st.st_rdev as u64)
+    }
 }
 
-/// Creates a new file only its owner can read (0600); fails if anything exists at `path` (`O_EXCL`).
+/// The parent's process ID.
+pub fn parent_pid() -> u32 {
+    std::os::unix::process::parent_id()
+}
+
+/// Writes all of `bytes` to file descriptor 1. Unlike `std::io::stdout`, a closed descriptor (EBADF) is
+/// an error here, not silently treated as success.
+///
+/// A descriptor 1 that was closed when we started is also an error: Rust's runtime reopens a closed
+/// standard descriptor on `/dev/null` read-write before `main`, which a shell's `>/dev/null` (write-only)
+/// never does, so that combination means "closed".
+pub fn write_stdout(mut bytes: &[u8]) -> io::Result<()> {
+    if stdout_was_closed() {
+        return Err(io::Error::new(
+            io::ErrorKind::BrokenPipe,
+            "it was closed when the launcher started",
+        ));
+    }
+    while !bytes.is_empty() {
+        // SAFETY: writing from a live slice to a file descriptor.
+        let n = unsafe { libc::write(1, bytes.as_ptr().cast(), bytes.len()) };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(err);
+        }
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        bytes = &bytes[n as usize..];
+    }
+    Ok(())
+}
+
+/// Creates a directory only its owner can enter (0700), and with `recursive` its missing parents (0700
+/// too; existing ones are left as they are), whatever the umask: a umask that strips owner bits is
+/// undone with a `chmod` of what was just made.
+pub fn create_private_dir(path: &Path, recursive: bool) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if recursive {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if std::fs::symlink_metadata(parent).is_err() {
+                create_private_dir(parent, true)?;
+            }
+        }
+    }
+    match std::fs::DirBuilder::new().mode(0o700).create(path) {
+        Ok(()) => {}
+        Err(err) if recursive && err.kind() == io::ErrorKind::AlreadyExists && path.is_dir() => {
+            return Ok(())
+        }
+        Err(err) => return Err(err),
+    }
+    let meta = std::fs::symlink_metadata(path)?;
+    if meta.is_dir() && meta.mode() & 0o777 != 0o700 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Creates a new file only its owner can read (0600, whatever the umask); fails if anything exists at
+/// `path` (`O_EXCL`).
 pub fn create_private_file(path: &Path) -> io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
+    let file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(path)
+        .open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(file)
 }
 
 pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
@@ -200,3 +323,18 @@ pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
 }
 
 pub const ENOEXEC: i32 = libc::ENOEXEC;
+
+/// Opens a file for reading only if it is a regular file of at most `max` bytes. The open itself never
+/// blocks (`O_NONBLOCK`: a FIFO without a writer would otherwise hang it) and never takes a controlling
+/// terminal; the type and size come from `fstat` on the opened file, so a path swapped in between
+/// cannot slip past the check.
+pub fn open_regular(path: &Path, max: u64) -> io::Result<(std::fs::File, Metadata)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    let meta = file.metadata()?;
+    super::check_regular(&meta, max)?;
+    Ok((file, meta))
+}

@@ -69,9 +69,14 @@ pub fn exec(program: &Path, argv: &[OsString], env: &crate::environment::ChildEn
     }
 }
 
-pub fn run_capturing_stdout(program: &Path, args: &[&str]) -> io::Result<(Option<i32>, Vec<u8>)> {
+pub fn run_capturing_stdout(
+    program: &Path,
+    args: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> io::Result<(Option<i32>, Vec<u8>)> {
     let output = Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::inherit())
         .output()?;
@@ -101,3 +106,27 @@ pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
 }
 
 pub const ENOEXEC: i32 = 193; // ERROR_BAD_EXE_FORMAT
+
+/// Opens a file for reading only if it is a regular file of at most `max` bytes.
+pub fn open_regular(path: &Path, max: u64) -> io::Result<(File, Metadata)> {
+    let file = File::open(path)?;
+    let meta = file.metadata()?;
+    crate::sys::check_regular(&meta, max)?;
+    Ok((file, meta))
+}
+
+/// Windows has no setuid executables.
+pub fn is_secure_exec() -> bool {
+    false
+}
+
+pub fn parent_pid() -> u32 {
+    0
+}
+
+pub fn write_stdout(bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()
+}

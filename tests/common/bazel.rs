@@ -105,6 +105,9 @@ pub fn bazel() -> Bazel {
         ("py_launcher_bins", repos.join("py_launcher_bins")),
         ("pyrt", repos.join("pyrt")),
         ("pypi_bazel_runfiles", repos.join("pypi_bazel_runfiles")),
+        // Written only by the suites that use it (write_coverage_repo): Bazel reads an overridden
+        // repository only when a build needs it.
+        ("pypi_coverage", repos.join("pypi_coverage")),
     ] {
         rc_text += &format!("build --override_repository={name}={}\n", path.display());
     }
@@ -166,7 +169,7 @@ pub fn write_launcher_repo(dir: &Path) {
     );
     write_if_changed(
         &dir.join("BUILD.bazel"),
-        b"exports_files([\"py-launcher\", \"py-launcher-finalize\"], visibility = [\"//visibility:public\"])\n",
+        b"exports_files([\"py-launcher\", \"py-launcher-finalize\", \"paths.bzl\"], visibility = [\"//visibility:public\"])\n",
         false,
     );
     // The executables cargo built for this test run, unless PY_LAUNCHER_E2E_LAUNCHER /
@@ -187,6 +190,13 @@ pub fn write_launcher_repo(dir: &Path) {
         let bytes = fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
         write_if_changed(&dir.join(name), &bytes, true);
     }
+    // The launcher's absolute path, for a py_runtime's stub_shebang (tests/bazel_dropin.rs).
+    let launcher = dir.join("py-launcher");
+    write_if_changed(
+        &dir.join("paths.bzl"),
+        format!("LAUNCHER = {:?}\n", launcher.display().to_string()).as_bytes(),
+        false,
+    );
 }
 
 pub fn write_runtime_repo(dir: &Path) {
@@ -221,29 +231,7 @@ pub fn write_runtime_repo(dir: &Path) {
 
 pub fn write_third_party_repo(dir: &Path) {
     let wheel = super::test_wheel("bazel_runfiles");
-    let stamp = dir.join(".wheel");
-    let wheel_name = wheel.file_name().unwrap().to_string_lossy().into_owned();
-    if fs::read_to_string(&stamp).ok().as_deref() != Some(wheel_name.as_str()) {
-        let _ = fs::remove_dir_all(dir);
-        fs::create_dir_all(dir).unwrap();
-        let out = Command::new(PYTHON)
-            .args([
-                OsStr::new("-m"),
-                OsStr::new("zipfile"),
-                OsStr::new("-e"),
-                wheel.as_os_str(),
-                dir.as_os_str(),
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "unzip {}: {}",
-            wheel.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        fs::write(&stamp, &wheel_name).unwrap();
-    }
+    unpack_wheel(&wheel, dir);
     assert!(
         dir.join("runfiles/runfiles.py").is_file(),
         "{} has no runfiles/runfiles.py",
@@ -266,6 +254,59 @@ pub fn write_third_party_repo(dir: &Path) {
         THIRD_PARTY_TEXT.as_bytes(),
         false,
     );
+}
+
+/// `@pypi_coverage`: the pinned coverage wheel (`tests/deps.txt`) unpacked, as a py_library whose files
+/// hold `coverage/__init__.py` (what a py_launcher_toolchain's `coverage_tool` needs).
+pub fn write_coverage_repo(dir: &Path) {
+    let wheel = super::test_wheel("coverage");
+    unpack_wheel(&wheel, dir);
+    assert!(
+        dir.join("coverage/__init__.py").is_file(),
+        "{} has no coverage/__init__.py",
+        wheel.display()
+    );
+    write_if_changed(
+        &dir.join("WORKSPACE"),
+        b"workspace(name = \"pypi_coverage\")\n",
+        false,
+    );
+    write_if_changed(
+        &dir.join("BUILD.bazel"),
+        b"# The coverage wheel from PyPI, unpacked by tests/common/bazel.rs (write_coverage_repo).\n\
+          py_library(\n    name = \"coverage\",\n    srcs = glob([\"coverage/**/*.py\"]),\n    \
+          data = glob([\"coverage/**\"], exclude = [\"coverage/**/*.py\"]),\n    imports = [\".\"],\n    \
+          visibility = [\"//visibility:public\"],\n)\n",
+        false,
+    );
+}
+
+/// Unpacks `wheel` into `dir` unless `dir` already holds exactly that wheel.
+fn unpack_wheel(wheel: &Path, dir: &Path) {
+    let stamp = dir.join(".wheel");
+    let wheel_name = wheel.file_name().unwrap().to_string_lossy().into_owned();
+    if fs::read_to_string(&stamp).ok().as_deref() == Some(wheel_name.as_str()) {
+        return;
+    }
+    let _ = fs::remove_dir_all(dir);
+    fs::create_dir_all(dir).unwrap();
+    let out = Command::new(PYTHON)
+        .args([
+            OsStr::new("-m"),
+            OsStr::new("zipfile"),
+            OsStr::new("-e"),
+            wheel.as_os_str(),
+            dir.as_os_str(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "unzip {}: {}",
+        wheel.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    fs::write(&stamp, &wheel_name).unwrap();
 }
 
 impl Bazel {

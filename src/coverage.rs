@@ -1,0 +1,76 @@
+//! The coverage mode: under `bazel coverage`, run the program through coverage.py.
+//!
+//! It is on only when both hold: the descriptor names a coverage tool (`coverage_tool`, written only by a
+//! build with coverage enabled and a toolchain `coverage_tool`) and the test runner asked for coverage
+//! (`COVERAGE_DIR` in the environment already captured). Off, it costs one field check, or one lookup in
+//! the captured environment: no system call. On, the main file (or module) is replaced in argv by
+//! `-c <driver> TOOL_DIR WORKSPACE (file|module) MAIN`; the driver (`templates/coverage_driver.py`)
+//! imports coverage.py from TOOL_DIR, measures only the files Bazel lists in `COVERAGE_MANIFEST`, runs the
+//! program with `runpy` and writes lcov into `COVERAGE_DIR` (docs/coverage.md).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use crate::debug::Trace;
+use crate::descriptor::Descriptor;
+use crate::environment::Environment;
+use crate::error::{show, Error, Result};
+
+/// The driver's source, run with `python -c` so that no file of ours is ever measured or imported.
+pub const DRIVER: &str = include_str!("../templates/coverage_driver.py");
+
+/// The runfiles path whose resolution locates the tool (its package's `__init__.py`), when coverage is on.
+pub fn wanted(descriptor: &Descriptor, env: &Environment) -> Option<String> {
+    let tool = descriptor.coverage_tool.as_deref()?;
+    env.get("COVERAGE_DIR")?;
+    Some(format!("{tool}/coverage/__init__.py"))
+}
+
+/// The directory to put on `sys.path` (the package's parent), from the resolution of [`wanted`]'s path.
+/// Directory-mode runfiles join paths without looking, so the coverage mode (only) checks the file is
+/// there: a missing tool is a runfiles error, not a Python traceback.
+pub fn tool(key: Option<&str>, init: Option<PathBuf>, target: &str) -> Result<Option<PathBuf>> {
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    match init.filter(|init| init.is_file()) {
+        Some(init) => Ok(init.parent().and_then(Path::parent).map(Path::to_path_buf)),
+        None => Err(Error::runfiles(
+            format!("COVERAGE_DIR is set but the coverage tool's {key:?} is not in the runfiles"),
+            "check the py_launcher_toolchain's coverage_tool (a target providing coverage.py), or rebuild with `bazel coverage`",
+        )
+        .for_target(target)),
+    }
+}
+
+pub fn trace(tool: Option<&Path>, trace: &mut Trace) {
+    if let Some(tool) = tool {
+        trace.note(|| {
+            format!(
+                "coverage: COVERAGE_DIR is set; running under coverage.py from {}",
+                show(tool)
+            )
+        });
+    }
+}
+
+/// The arguments that replace the main file (or `-m MODULE`) in argv.
+pub fn argv(
+    tool_dir: &Path,
+    workspace: &str,
+    main: Option<&Path>,
+    module: Option<&str>,
+) -> Vec<OsString> {
+    let (kind, target): (&str, OsString) = match (main, module) {
+        (Some(main), _) => ("file", main.as_os_str().to_owned()),
+        (None, module) => ("module", module.unwrap_or_default().into()),
+    };
+    vec![
+        "-c".into(),
+        DRIVER.into(),
+        tool_dir.as_os_str().to_owned(),
+        workspace.into(),
+        kind.into(),
+        target,
+    ]
+}
