@@ -60,89 +60,68 @@ put("stub", "py-launcher-stub-blank-lines", b"#!/opt/py-launcher/bin/py-launcher
 put("stub", "not-a-stub", b"print('hello')\n")
 put("stub", "shebang-only", b"#!/usr/bin/py-launcher")
 put("stub", "bad-json", b"#!/usr/bin/py-launcher\n{\"version\": 1,")
-put("stub", "bazel-native-stub", """#!/usr/bin/py-launcher
-# -*- coding: utf-8 -*-
-
-from __future__ import absolute_import
-import os
+# Stock stubs: only the lines Bazel substitutes into, in the shape docs/dropin.md describes (our own
+# description; no text of Bazel's or rules_python's templates).
+put("stub", "stock-native-stub", """#!/usr/bin/py-launcher
 import sys
-
-PYTHON_BINARY = 'python3'
-if IsWindows() and not PYTHON_BINARY.endswith('.exe'):
-  PYTHON_BINARY = PYTHON_BINARY + '.exe'
-
+PYTHON_BINARY = '_main/../py3/bin/python3'
 def IsRunningFromZip():
   return False
-
 def GetRepositoriesImports(module_space, import_all):
-  if import_all:
-    repo_dirs = [os.path.join(module_space, d) for d in os.listdir(module_space)]
-    repo_dirs.sort()
-    return [d for d in repo_dirs if os.path.isdir(d)]
   return [os.path.join(module_space, '_main')]
-
 def Main():
-  args = sys.argv[1:]
-  new_env = {}
-  module_space = FindModuleSpace(main_rel_path)
   python_imports = '_main/pkg/lib:_main/third_party'
-  python_path_entries = CreatePythonPathEntries(python_imports, module_space)
   python_path_entries += GetRepositoriesImports(module_space, False)
+  rel_path = '_main/pkg/app.py'
+    target='//pkg:app',
+""")
+put("stub", "stock-native-stub-older", """#!/usr/bin/py-launcher
+PYTHON_BINARY = 'python3'
   main_rel_path = '_main/pkg/app.py'
-  if IsWindows():
-    main_rel_path = main_rel_path.replace('/', os.sep)
+  cov_tool = '%coverage_tool%'
 """)
-put("stub", "rules-python-stage1", """#!/usr/bin/py-launcher
-set -e
-
-if [[ -n "${RULES_PYTHON_BOOTSTRAP_VERBOSE:-}" ]]; then
-  set -x
-fi
-
-# runfiles-relative path
-STAGE2_BOOTSTRAP="_main/pkg/app_stage2_bootstrap.py"
-
-# runfiles-relative path
-PYTHON_BINARY='_main/pkg/_app.venv/bin/python3'
-
-# The path that PYTHON_BINARY should symlink to.
-# runfiles-relative path, absolute path, or single word.
-# Only applicable for zip files or when venv is recreated at runtime.
-PYTHON_BINARY_ACTUAL="rules_python++python+python_3_11_x86_64-unknown-linux-gnu/bin/python3"
-
-# 0 or 1
-IS_ZIPFILE="0"
-# 0 or 1
-RECREATE_VENV_AT_RUNTIME="1"
-# 0 or 1
-RESOLVE_PYTHON_BINARY_AT_RUNTIME="0"
-
-# venv-relative path to the site-packages
-# e.g. lib/python3.12t/site-packages
-VENV_REL_SITE_PACKAGES="lib/python3.11/site-packages"
-
-# array of strings
-declare -a INTERPRETER_ARGS_FROM_TARGET=(
-"-X"
-"utf8"
-)
-""")
-put("stub", "rules-python-stage2", """#!/usr/bin/py-launcher
-# This is a generated file from rules_python (stage2 bootstrap).
-import sys
-import os
-
-# The main Python source file.
-# The magic string percent-main-percent is replaced with the runfiles-relative
-# filename of the main file of the Python binary in BazelPythonSemantics.java.
-MAIN = "_main/pkg/app.py"
-MAIN_MODULE = ""
-# runfiles-root relative path to the root of the venv
-VENV_ROOT = "_main/pkg/_app.venv"
+put("stub", "stock-system-python-stub", """#!/usr/bin/py-launcher
+STAGE2_BOOTSTRAP="_main/pkg/_app_stage2_bootstrap.py"
+  _main = "%main%"
+PYTHON_BINARY = '_main/pkg/_app.venv/bin/python3.11'
+PYTHON_BINARY_ACTUAL = "rules_python++python+python_3_11_x86_64-unknown-linux-gnu/bin/python3"
+IS_ZIPFILE = "0" == "1"
+RECREATE_VENV_AT_RUNTIME = "1" == "1"
+RESOLVE_PYTHON_BINARY_AT_RUNTIME = "0" == "1"
+VENV_REL_SITE_PACKAGES = "lib/python3.11/site-packages"
 WORKSPACE_NAME = "_main"
-IMPORT_ALL = True if "False" == "True" else False
-# Runfiles-relative paths to import
-IMPORTS_STR = "_main/pkg/lib"
+_INTERPRETER_ARGS_RAW = "-X
+utf8"
+""")
+# py-launcher's own templates, expanded.
+put("stub", "template-bazel-native", """#!/usr/bin/py-launcher
+# py-launcher stub: bazel-native 1
+target=//pkg:app
+workspace_name=_main
+python_binary=/usr/bin/python3.11
+main=_main/pkg/app.py
+imports=_main/pkg/lib
+import_all=False
+is_zipfile=False
+coverage_tool=%coverage_tool%
+# py-launcher stub: end
+""")
+put("stub", "template-rules-python", """#!/usr/bin/py-launcher
+# py-launcher stub: rules-python 1
+target=@@//pkg:app
+workspace_name=_main
+stage2_bootstrap=_main/pkg/_app_stage2_bootstrap.py
+python_binary=_main/pkg/_app.venv/bin/python3
+python_binary_actual=/usr/bin/python3.11
+is_zipfile=0
+recreate_venv_at_runtime=0
+resolve_python_binary_at_runtime=%resolve_python_binary_at_runtime%
+venv_rel_site_packages=lib/python3.10/site-packages
+interpreter_args<<END_OF_INTERPRETER_ARGS
+-X
+utf8
+END_OF_INTERPRETER_ARGS
+# py-launcher stub: end
 """)
 
 # manifest

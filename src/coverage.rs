@@ -26,6 +26,13 @@ pub fn wanted(descriptor: &Descriptor, env: &Environment) -> Option<String> {
     Some(format!("{tool}/coverage/__init__.py"))
 }
 
+/// A drop-in stub's `%coverage_tool%` (a runfiles path of a file of coverage.py, such as
+/// `pypi_coverage/coverage/__main__.py`) -> the directory holding the `coverage` package.
+pub fn dir_of_entry_point(path: &str) -> Option<String> {
+    let (dir, _file) = path.rsplit_once('/')?;
+    Some(dir.strip_suffix("/coverage").unwrap_or(dir).to_owned())
+}
+
 /// The directory to put on `sys.path` (the package's parent), from the resolution of [`wanted`]'s path.
 /// Directory-mode runfiles join paths without looking, so the coverage mode (only) checks the file is
 /// there: a missing tool is a runfiles error, not a Python traceback.

@@ -168,19 +168,23 @@ pub fn trace_launch(
             None => format!("environment: {name} is {unset}"),
         });
     }
+    for name in crate::plan::LEAVES_THE_VENV {
+        trace.note(|| match env.get(name) {
+            Some(value) => format!(
+                "environment: removing the inherited {name}={} (it would take the program out of its venv)",
+                show(value)
+            ),
+            None => format!("environment: {name} is not set"),
+        });
+    }
 }
 
 /// Inherited variables that change what Python does and that the launcher passes through untouched,
 /// shown in the trace with what they do (when set) or what happens without them.
-const INHERITED_SHOWN: [(&str, &str, &str); 3] = [
+const INHERITED_SHOWN: [(&str, &str, &str); 2] = [
     (
         "PYTHONPATH",
         "passed through: Python puts it before the standard library and the binary's imports",
-        "not set",
-    ),
-    (
-        "PYTHONHOME",
-        "passed through: it moves the standard library and can break the venv",
         "not set",
     ),
     (

@@ -117,16 +117,6 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
         files.build_config.as_deref(),
         args.debugpy,
     );
-    for var in LEAVES_THE_VENV {
-        if let Some(value) = inv.env.get(var) {
-            trace.note(|| {
-                format!(
-                    "environment: removing the inherited {var}={} (it would take the program out of its venv)",
-                    show(value)
-                )
-            });
-        }
-    }
     debug::trace_launch(
         trace,
         &runfiles,
@@ -318,13 +308,14 @@ fn assemble_argv<'a>(
     })
 }
 
-/// The environment changes: the descriptor's `env`, the runfiles variables, the target and build
-/// configuration, `PYTHONSAFEPATH` unless the caller chose, and the launcher's own knobs removed.
 /// Inherited variables that would take the program out of its venv, so never passed on:
 /// `PYTHONEXECUTABLE` sets `sys.executable`, `PYTHONHOME` replaces the prefix the venv's `pyvenv.cfg`
 /// leads to (a stale one kills Python before `site` runs). The trace names them when they were set.
 pub const LEAVES_THE_VENV: [&str; 2] = ["PYTHONEXECUTABLE", "PYTHONHOME"];
 
+/// The environment changes: the descriptor's `env`, the runfiles variables, the target and build
+/// configuration, `PYTHONSAFEPATH` unless the caller chose, and the launcher's own knobs and
+/// [`LEAVES_THE_VENV`] removed.
 fn assemble_env(
     d: &Descriptor,
     env: &Environment,

@@ -651,6 +651,13 @@ fn bazel_native(facts: &Facts, path: &Path) -> std::result::Result<Descriptor, S
         .filter(|i| !i.is_empty())
         .map(|i| normalize(i).ok_or_else(|| format!("imports entry {i:?} is not a runfiles path")))
         .collect::<std::result::Result<Vec<String>, String>>()?;
+    // The runtime's coverage tool, a file of coverage.py (`…/coverage/__main__.py`), used under
+    // `bazel coverage` only (docs/coverage.md). An absolute path is not in the runfiles: ignored.
+    let coverage_tool = match facts.get("coverage_tool") {
+        Some(value) if !value.starts_with('/') => normalize(value)
+            .ok_or_else(|| format!("coverage_tool={value:?} is not a runfiles path"))?,
+        _ => String::new(),
+    };
     Ok(Descriptor {
         version: crate::descriptor::SCHEMA_VERSION,
         target: facts.target(path),
@@ -659,6 +666,7 @@ fn bazel_native(facts: &Facts, path: &Path) -> std::result::Result<Descriptor, S
         main: Some(main),
         interpreter,
         imports,
+        coverage_tool: crate::coverage::dir_of_entry_point(&coverage_tool),
         ..Descriptor::default()
     })
 }
@@ -1005,6 +1013,23 @@ mod tests {
         let e = parse_err("#!/usr/bin/env py-launcher\nprint('hi')\n");
         assert_eq!(e.exit_code(), 64);
         assert!(e.to_string().contains("PYTHON_BINARY = '"), "{e}");
+    }
+
+    #[test]
+    fn cut_and_damaged_stock_stubs_never_panic() {
+        // Every truncation, and every single-byte deletion, of both stock shapes: an answer each time
+        // (errors are the usage or bad-descriptor kind), never a panic.
+        for text in [STOCK_NATIVE_TEXT, STOCK_SYSTEM_PYTHON_TEXT] {
+            let bytes = text.as_bytes();
+            for i in 0..bytes.len() {
+                let deleted: Vec<u8> = bytes[..i].iter().chain(&bytes[i + 1..]).copied().collect();
+                for candidate in [&bytes[..i], &deleted[..]] {
+                    if let Err(e) = parse(candidate, Path::new("/b/pkg/app")) {
+                        assert!(matches!(e.exit_code(), 64 | 65), "{e}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! rule, no `bootstrap_template`) whose `py_runtime` changes only `stub_shebang`, so Bazel writes its
 //! stock Python stub with py-launcher as the `#!` interpreter (`tests/bazel/workspace/native/`).
 //!
-//! Two runtimes: `//native:absolute_toolchain` (`#!/<abs>/py-launcher`) and `//native:env_toolchain`
+//! Three runtimes: `//native:absolute_toolchain` (`#!/<abs>/py-launcher`), `//native:env_toolchain`
 //! (`#!/usr/bin/env py-launcher`, with the launcher's directory put on PATH for `bazel run`, for
-//! `bazel test` through `--test_env=PATH`, and for direct runs). Cases: `bazel run` with arguments,
+//! `bazel test` through `--test_env=PATH`, and for direct runs) and `//native:inbuild_toolchain` (an
+//! in-build interpreter, so the stub names it by runfiles path). Cases: `bazel run` with arguments,
 //! `bazel test` passing and failing, a native binary in another's data started through the runfiles,
 //! `--nobuild_runfile_links`, and `--build_python_zip`.
 
@@ -20,6 +21,7 @@ use serde_json::Value;
 
 const ABSOLUTE: &str = "--extra_toolchains=//native:absolute_toolchain";
 const ENV: &str = "--extra_toolchains=//native:env_toolchain";
+const INBUILD: &str = "--extra_toolchains=//native:inbuild_toolchain";
 
 /// The kernel reads at most this many bytes of a `#!` line (Linux `BINPRM_BUF_SIZE`, 5.1 and later).
 const SHEBANG_LIMIT: usize = 255;
@@ -264,4 +266,36 @@ fn native_zip_is_refused_naming_the_flag() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(64), "{err}");
     assert!(err.contains("--build_python_zip"), "{err}");
+}
+
+#[test]
+#[ignore = "needs Bazel; run by scripts/test"]
+fn native_stub_with_an_in_build_runtime() {
+    let b = bazel();
+    b.build(&[INBUILD], &["//native:app_inbuild"]);
+    let text = fs::read_to_string(b.bin.join("native/app_inbuild")).unwrap();
+    // Bazel 4.2.3 writes the interpreter's runfiles path, already normalised.
+    assert!(
+        text.contains("PYTHON_BINARY = 'pyrt/bin/python3.11'"),
+        "{}",
+        text.lines()
+            .find(|l| l.starts_with("PYTHON_BINARY"))
+            .unwrap_or_default()
+    );
+    let runfiles = b.runfiles("native/app_inbuild");
+    let r = report(&b.exec("native/app_inbuild", &["i"]), "native/app_inbuild");
+    assert_eq!(r["greeting"], "hello from a native py_library");
+    assert_eq!(r["version"], "3.11");
+    assert_eq!(r["env"]["PY_LAUNCHER_TARGET"], "//native:app_inbuild");
+    assert_eq!(r["env"]["RUNFILES_DIR"], path_str(&runfiles).as_str());
+    assert_eq!(r["args"], serde_json::json!(["i"]));
+
+    let mut cmd = Command::new(b.bin.join("native/app_inbuild"));
+    cmd.env("PY_LAUNCHER_DEBUG", "json")
+        .env("XDG_CACHE_HOME", &b.cache_home)
+        .env_remove("RUNFILES_DIR")
+        .env_remove("RUNFILES_MANIFEST_FILE");
+    let plan = json_stdout(&cmd.output().unwrap(), "plan");
+    assert_eq!(plan["interpreter"]["configured"], "pyrt/bin/python3.11");
+    assert_eq!(plan["interpreter"]["form"], "runfiles");
 }

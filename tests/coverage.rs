@@ -203,3 +203,44 @@ fn coverage_off_costs_no_system_call() {
     let on = syscalls_before_exec(&app_with_tool(), true);
     assert_eq!(on.len(), without.len() + 1, "{without:?}\n{on:?}");
 }
+
+#[test]
+fn a_bazel_native_drop_in_stub_runs_under_coverage_from_its_coverage_tool() {
+    // Bazel's built-in py_test with py-launcher's stub template: %coverage_tool% is the runtime's
+    // coverage tool, a file of coverage.py given as `<workspace>/<short path>`.
+    let app = App::hello();
+    symlink(
+        unpacked_wheel("coverage"),
+        app.runfiles().join("pypi_coverage"),
+    )
+    .unwrap();
+    let mut app = app;
+    app.add_file("_main/pkg/main.py", MAIN);
+    let template = include_str!("../templates/bazel_native_stub.tmpl");
+    let stub = [
+        ("shebang", format!("#!{}", launcher().display())),
+        ("target", "//pkg:app".into()),
+        ("workspace_name", "_main".into()),
+        ("python_binary", PYTHON.into()),
+        ("main", "_main/pkg/main.py".into()),
+        ("imports", "_main/pkg/lib".into()),
+        ("import_all", "False".into()),
+        ("is_zipfile", "False".into()),
+        (
+            "coverage_tool",
+            "_main/../pypi_coverage/coverage/__main__.py".into(),
+        ),
+    ]
+    .iter()
+    .fold(template.to_owned(), |text, (name, value)| {
+        text.replace(&format!("%{name}%"), value)
+    });
+    app.sandbox.write_exe("bin/app", stub);
+    let (run, lcov) = run_with_coverage(&app, &[]);
+    let run = run.ok();
+    assert_eq!(run.stdout(), "hello from greet\n");
+    assert_eq!(lcov, EXPECTED, "{run}");
+    // Without COVERAGE_DIR the same stub runs as always.
+    let plan = app.command().plan();
+    assert_eq!(strs(&plan["argv"]).len(), 2, "{plan}");
+}

@@ -36,6 +36,7 @@ fn text_mode_traces_every_decision_then_runs_the_program() {
             "environment: set PY_LAUNCHER_TARGET=\"//pkg:app\"\n",
             "environment: unset RUNFILES_MANIFEST_FILE\n",
             "environment: PYTHONPATH is not set\n",
+            "environment: PYTHONHOME is not set\n",
             "environment: PYTHONSAFEPATH is not set by the caller, so the launcher sets it to 1\n",
         ] {
             assert!(
@@ -163,7 +164,7 @@ fn the_trace_shows_inherited_python_variables_and_ends_every_line() {
     let stderr = run.stderr();
     for expected in [
         "py-launcher: debug: environment: inherited PYTHONPATH=\"/extra/path\" (passed through: Python puts it before the standard library and the binary's imports)\n",
-        "py-launcher: debug: environment: inherited PYTHONHOME=\"/usr\" (passed through: it moves the standard library and can break the venv)\n",
+        "py-launcher: debug: environment: removing the inherited PYTHONHOME=\"/usr\" (it would take the program out of its venv)\n",
         "py-launcher: debug: environment: inherited PYTHONSAFEPATH=\"\" (the caller's choice, kept)\n",
     ] {
         assert!(stderr.contains(expected), "missing {expected:?}\n{run}");

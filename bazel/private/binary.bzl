@@ -85,21 +85,22 @@ def _files_aspect_impl(target, ctx):
             bootstrap = info.bootstrap_files,
             interpreter = info.interpreter_files,
         )]
-    if has_py_info(target):
-        # A Python library: its runfiles are its srcs, its data files and its deps'/data's runfiles, so the
+    if has_py_info(target) and ctx.rule.kind == "py_library":
+        # A py_library: its runfiles are its srcs, its data files and its deps'/data's runfiles, so the
         # direct files are split one by one (a short list) and the rest comes from the children.
         direct = list(getattr(ctx.rule.files, "srcs", []))
         direct.extend(_data_files(_targets(getattr(ctx.rule.attr, "data", None))))
         app, third_party = _split(direct)
         return [_files_info(app, third_party, _children_info(ctx.rule.attr))]
 
-    # Any other rule (filegroup, genrule, sh_binary, cc_binary, ...): what it puts in the runfiles is not
-    # known file by file without flattening, so all of it goes with the repository of the target itself.
+    # Any other rule: a PyInfo rule that is not a py_library (py_proto_library and the like, whose sources
+    # are generated and in no `srcs`), a filegroup, genrule, sh_binary, ... What it puts in the runfiles is
+    # known only from its DefaultInfo, so this one target's files and runfiles are flattened and split file by
+    # file (owner's repository), which keeps the four groups exact; the cost is one to_list per such target.
     default = target[DefaultInfo]
-    files = depset(transitive = [default.files, default.default_runfiles.files])
-    if target.label.workspace_name:
-        return [_FilesInfo(app = depset(), third_party = files, bootstrap = depset(), interpreter = depset())]
-    return [_FilesInfo(app = files, third_party = depset(), bootstrap = depset(), interpreter = depset())]
+    files = depset(transitive = [default.files, default.default_runfiles.files]).to_list()
+    app, third_party = _split(files)
+    return [_files_info(app, third_party, _children_info(ctx.rule.attr))]
 
 _files_aspect = aspect(
     implementation = _files_aspect_impl,
@@ -392,13 +393,25 @@ def _impl(ctx):
         interpreter = interpreter_files,
     )
 
+    # The deps' and data's runfiles are taken apart (files, symlinks, root symlinks) instead of merged:
+    # runfiles.merge would also carry a native py_binary's request for empty __init__.py files
+    # (legacy_create_init), which Bazel then creates all over the tree, venv included, as files that no
+    # output group could name. This rule never creates them (docs/bazel.md, "__init__.py files").
+    # Bazel 4 takes only dicts for symlinks, so the deps' (few: stamp files, in-build venv pythons)
+    # symlink entries are copied; their files stay a depset.
+    dep_runfiles = [d[DefaultInfo].default_runfiles for d in deps + ctx.attr.data]
+    symlinks = {}
+    for r in dep_runfiles:
+        for entry in r.symlinks.to_list():
+            symlinks[entry.path] = entry.target_file
+        for entry in r.root_symlinks.to_list():
+            root_symlinks.setdefault(entry.path, entry.target_file)
     runfiles = ctx.runfiles(
         files = ctx.files.srcs + ctx.files.data + bootstrap,
-        transitive_files = interpreter_files,
+        transitive_files = depset(transitive = [interpreter_files] + [r.files for r in dep_runfiles]),
+        symlinks = symlinks,
         root_symlinks = root_symlinks,
     )
-    for dep in deps + ctx.attr.data:
-        runfiles = runfiles.merge(dep[DefaultInfo].default_runfiles)
     if coverage_runfiles:
         runfiles = runfiles.merge(coverage_runfiles)
 

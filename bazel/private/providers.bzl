@@ -6,13 +6,14 @@ PyLauncherInfo = provider(
 Every field is a depset of Files and is never flattened by these rules; together they are the files of the
 binary's runfiles (root symlinks included: the stamp files). An image rule maps each to its own layer:
 interpreter_files and third_party_files change rarely, app_files on every commit, bootstrap_files on every
-build of this binary. The stamp files are the only ones not at their short_path in the runfiles: they are
-root symlinks, listed with their runfiles paths in DefaultInfo.default_runfiles.root_symlinks.
+build of this binary. Root symlinks (DefaultInfo.default_runfiles.root_symlinks) place two kinds of files
+elsewhere than their short_path: the stamp files (only there) and, for an in-build runtime, the interpreter
+again as the venv's bin/python3.
 A binary listed in another binary's `data` contributes each of its fields to the
 same field of the outer binary.""",
     fields = {
         "executable": "depset: the finalized launcher (the descriptor-bearing executable) alone.",
-        "bootstrap_files": "depset: the executable, the build-time venv (pyvenv.cfg, bin/python3, the .pth, the " +
+        "bootstrap_files": "depset: the executable, the build-time venv (pyvenv.cfg, bin/python3 of a platform runtime, the .pth, the " +
                            "bazel_build_info/bazel_binary_info modules), the build-config JSON and, when stamped, " +
                            "the copies of the stamp files (root symlinks bazel_build_info/stable.txt, volatile.txt).",
         "interpreter_files": "depset: the in-build Python runtime's files (empty for a platform runtime).",
