@@ -1,9 +1,9 @@
 //! The coverage mode: under `bazel coverage`, run the program through coverage.py.
 //!
-//! It is on only when both hold: the descriptor names a coverage tool (`coverage_tool`, written only by a
-//! build with coverage enabled and a toolchain `coverage_tool`) and the test runner asked for coverage
-//! (`COVERAGE_DIR` in the environment already captured). Off, it costs one field check, or one lookup in
-//! the captured environment: no system call. On, the main file (or module) is replaced in argv by
+//! It is on only when both hold: a coverage tool is named (the descriptor's `coverage_tool`, written only
+//! by a build with coverage enabled and a toolchain `coverage_tool` or taken from a drop-in stub; else
+//! `PYTHON_COVERAGE`) and the test runner asked for coverage (`COVERAGE_DIR` in the environment already
+//! captured). Off, it costs a field check and a lookup in the captured environment: no system call. On, the main file (or module) is replaced in argv by
 //! `-c <driver> TOOL_DIR WORKSPACE (file|module) MAIN`; the driver (`templates/coverage_driver.py`)
 //! imports coverage.py from TOOL_DIR, measures only the files Bazel lists in `COVERAGE_MANIFEST`, runs the
 //! program with `runpy` and writes lcov into `COVERAGE_DIR` (docs/coverage.md).
@@ -33,21 +33,54 @@ pub fn dir_of_entry_point(path: &str) -> Option<String> {
     Some(dir.strip_suffix("/coverage").unwrap_or(dir).to_owned())
 }
 
-/// The directory to put on `sys.path` (the package's parent), from the resolution of [`wanted`]'s path.
-/// Directory-mode runfiles join paths without looking, so the coverage mode (only) checks the file is
-/// there: a missing tool is a runfiles error, not a Python traceback.
-pub fn tool(key: Option<&str>, init: Option<PathBuf>, target: &str) -> Result<Option<PathBuf>> {
-    let Some(key) = key else {
-        return Ok(None);
+/// The directory to put on `sys.path` (the package's parent), from the resolution of [`wanted`]'s path
+/// or, when the descriptor names no tool, from `PYTHON_COVERAGE` (see [`from_env`]). Directory-mode
+/// runfiles join paths without looking, so the coverage mode (only) checks the file is there: a missing
+/// tool is a runfiles error, not a Python traceback.
+pub fn tool(
+    d: &Descriptor,
+    env: &Environment,
+    key: Option<&str>,
+    init: Option<PathBuf>,
+) -> Result<Option<PathBuf>> {
+    let (what, init) = match key {
+        Some(key) => (format!("{key:?}"), init),
+        None if d.coverage_tool.is_none() => match from_env(env) {
+            Some(path) => (
+                format!("{} (from PYTHON_COVERAGE)", show(&path)),
+                Some(path),
+            ),
+            None => return Ok(None),
+        },
+        None => return Ok(None),
     };
     match init.filter(|init| init.is_file()) {
         Some(init) => Ok(init.parent().and_then(Path::parent).map(Path::to_path_buf)),
         None => Err(Error::runfiles(
-            format!("COVERAGE_DIR is set but the coverage tool's {key:?} is not in the runfiles"),
-            "check the py_launcher_toolchain's coverage_tool (a target providing coverage.py), or rebuild with `bazel coverage`",
+            format!("COVERAGE_DIR is set but the coverage tool's {what} is not there"),
+            "check the py_launcher_toolchain's coverage_tool (a target providing coverage.py) or PYTHON_COVERAGE, or rebuild with `bazel coverage`",
         )
-        .for_target(target)),
+        .for_target(&d.target)),
     }
+}
+
+/// `PYTHON_COVERAGE`, the variable Bazel's own Python stub and rules_python read: a file of coverage.py
+/// (`…/coverage/__main__.py`), absolute or relative to the cwd. Used only with `COVERAGE_DIR` set and no
+/// tool in the descriptor (e.g. a drop-in stub of Bazel 4, which has no `%coverage_tool%`). Returns the
+/// package's `__init__.py`.
+fn from_env(env: &Environment) -> Option<PathBuf> {
+    env.get("COVERAGE_DIR")?;
+    let value = Path::new(env.get("PYTHON_COVERAGE").filter(|v| !v.is_empty())?);
+    let path = match value.is_absolute() {
+        true => value.to_path_buf(),
+        false => std::env::current_dir().ok()?.join(value),
+    };
+    let dir = path.parent()?;
+    let dir = match dir.file_name() {
+        Some(name) if name == "coverage" => dir.parent()?,
+        _ => dir,
+    };
+    Some(dir.join("coverage/__init__.py"))
 }
 
 pub fn trace(tool: Option<&Path>, trace: &mut Trace) {

@@ -224,7 +224,7 @@ fn resolve_files(d: &Descriptor, runfiles: &Runfiles, env: &Environment) -> Resu
         }
         (_, main) => main,
     };
-    let coverage_tool = coverage::tool(coverage_key.as_deref(), coverage_init, target)?;
+    let coverage_tool = coverage::tool(d, env, coverage_key.as_deref(), coverage_init)?;
     Ok(Files {
         main,
         interpreter,

@@ -100,6 +100,35 @@ fn coverage_of_a_launcher_test_names_hit_and_missed_lines() {
 
 #[test]
 #[ignore = "needs Bazel; run by scripts/test"]
+fn coverage_of_a_native_py_test_through_the_drop_in_stub() {
+    // Bazel 4.2.3's own py_test: its stock stub's #! is py-launcher (docs/dropin.md), and the stub names
+    // no coverage tool, so PYTHON_COVERAGE (what that stub reads) names coverage.py's entry point.
+    let b = setup();
+    let entry = b.root.join("repos/pypi_coverage/coverage/__main__.py");
+    let dat = coverage(
+        &b,
+        &[
+            "--extra_toolchains=//native:absolute_toolchain",
+            &format!("--test_env=PYTHON_COVERAGE={}", entry.display()),
+        ],
+        "//covered:shapes_native_test",
+    );
+    assert_eq!(lcov_lines(&dat), expected(), "coverage.dat:\n{dat}");
+    let stub = fs::read_to_string(b.bin.join("covered/shapes_native_test")).unwrap();
+    assert!(
+        stub.starts_with("#!/") && stub.lines().next().unwrap().ends_with("/py-launcher"),
+        "the test's executable is Bazel's stub run by py-launcher: {}",
+        stub.lines().next().unwrap()
+    );
+    let log = fs::read_to_string(testlogs(&b).join("covered/shapes_native_test/test.log")).unwrap();
+    assert!(
+        log.contains("\"coverage_dir\": true, \"runfiles\": \"directory\"}"),
+        "test.log:\n{log}"
+    );
+}
+
+#[test]
+#[ignore = "needs Bazel; run by scripts/test"]
 fn coverage_of_a_main_module_test() {
     let b = setup();
     let dat = coverage(&b, &[], "//covered:shapes_module_test");

@@ -143,7 +143,7 @@ fn a_missing_tool_is_a_runfiles_error() {
         .run()
         .fails(
             66,
-            "coverage tool's \"pypi_coverage/coverage/__init__.py\" is not in the runfiles",
+            "coverage tool's \"pypi_coverage/coverage/__init__.py\" is not there",
         );
     // Without COVERAGE_DIR the tool is never looked for.
     app.command().run().ok();
@@ -243,4 +243,46 @@ fn a_bazel_native_drop_in_stub_runs_under_coverage_from_its_coverage_tool() {
     // Without COVERAGE_DIR the same stub runs as always.
     let plan = app.command().plan();
     assert_eq!(strs(&plan["argv"]).len(), 2, "{plan}");
+}
+
+#[test]
+fn python_coverage_names_the_tool_when_the_descriptor_does_not() {
+    // What Bazel's own stub and rules_python read; here for a binary (or a Bazel 4 stock stub) whose
+    // descriptor names no tool. Only together with COVERAGE_DIR.
+    let mut app = App::hello();
+    app.add_file("_main/pkg/main.py", MAIN);
+    app.finalize();
+    let entry = unpacked_wheel("coverage").join("coverage/__main__.py");
+    assert!(entry.is_file(), "{}", entry.display());
+    let plan = app.command().env("PYTHON_COVERAGE", &entry).plan();
+    assert_eq!(strs(&plan["argv"]).len(), 2, "{plan}");
+
+    let coverage_dir = app.sandbox.path("coverage");
+    fs::create_dir_all(&coverage_dir).unwrap();
+    let listing = app.sandbox.write(
+        "instrumented_files",
+        "pkg/lib/greet/__init__.py\npkg/main.py\n",
+    );
+    let run = app
+        .command()
+        .env("PYTHON_COVERAGE", &entry)
+        .env("COVERAGE_DIR", &coverage_dir)
+        .env("COVERAGE_MANIFEST", &listing)
+        .run()
+        .ok();
+    let files: Vec<PathBuf> = fs::read_dir(&coverage_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}\n{run}");
+    assert_eq!(fs::read_to_string(&files[0]).unwrap(), EXPECTED);
+
+    app.command()
+        .env(
+            "PYTHON_COVERAGE",
+            app.sandbox.path("nowhere/coverage/__main__.py"),
+        )
+        .env("COVERAGE_DIR", &coverage_dir)
+        .run()
+        .fails(66, "(from PYTHON_COVERAGE) is not there");
 }
