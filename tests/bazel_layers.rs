@@ -390,3 +390,39 @@ fn distroless_root_runs_the_binary_from_its_layers() {
         assert_eq!(json_stdout(&out, entry), expected, "{entry}");
     }
 }
+
+#[test]
+#[ignore = "needs Bazel; run by scripts/test"]
+fn more_than_127_layers_is_a_clear_error() {
+    let b = bazel();
+    // A generated external repository with 124 libraries (one shared layer each) and a binary using all:
+    // 124 + 4 = 128 layers.
+    let repo = b.root.join("repos/many_layers");
+    let mut build = String::from(
+        "load(\"@py_launcher//bazel:defs.bzl\", \"py_launcher_binary\", \"py_launcher_image_layers\")\n\n\
+         [py_library(name = \"lib%d\" % i, srcs = [\"m%d.py\" % i]) for i in range(124)]\n\n\
+         py_launcher_binary(name = \"app\", srcs = [\"app.py\"], deps = [\":lib%d\" % i for i in range(124)])\n\n\
+         py_launcher_image_layers(name = \"layers\", binary = \":app\", split_third_party = True)\n",
+    );
+    build.push('\n');
+    write_if_changed(&repo.join("BUILD.bazel"), build.as_bytes(), false);
+    write_if_changed(
+        &repo.join("WORKSPACE"),
+        b"workspace(name = \"many_layers\")\n",
+        false,
+    );
+    write_if_changed(&repo.join("app.py"), b"print('app')\n", false);
+    for i in 0..124 {
+        write_if_changed(&repo.join(format!("m{i}.py")), b"X = 1\n", false);
+    }
+    let flag = format!("--override_repository=many_layers={}", repo.display());
+    let out = b.run(&["build", flag.as_str(), "@many_layers//:layers"]);
+    assert!(!out.status.success(), "{}", output_text(&out));
+    let text = output_text(&out);
+    assert!(
+        text.contains(
+            "128 layers (124 shared third-party layers + 4) exceed the limit of 127 layers"
+        ),
+        "{text}"
+    );
+}
