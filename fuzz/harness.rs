@@ -48,7 +48,7 @@ fn check_error(err: &Error) {
 // trailer
 
 /// The trailer hash as implemented: FNV-1a 64 over the 8-byte little-endian length, then the bytes
-/// (`venv::Fnv::add` prefixes every field with its length).
+/// (`hash::Fnv::add` prefixes every field with its length).
 pub fn reference_hash(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in (bytes.len() as u64).to_le_bytes().iter().chain(bytes) {
