@@ -91,6 +91,7 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
         xdg_cache_home: inv.env.get("XDG_CACHE_HOME").map(OsStr::to_owned),
         home: inv.env.get("HOME").map(OsStr::to_owned),
         tmpdir: inv.env.get("TMPDIR").map(OsStr::to_owned),
+        test_tmpdir: inv.env.get("TEST_TMPDIR").map(OsStr::to_owned),
     };
     let request = venv::Request {
         descriptor: d,

@@ -130,3 +130,7 @@ pub fn write_stdout(bytes: &[u8]) -> io::Result<()> {
     out.write_all(bytes)?;
     out.flush()
 }
+
+pub fn open_nonblocking(path: &Path) -> io::Result<File> {
+    File::open(path)
+}
