@@ -65,6 +65,7 @@ pub struct Line<'a> {
     pub target: Cow<'a, [u8]>,
 }
 
+use crate::descriptor::join_runfiles_path;
 use crate::limits::MAX_MANIFEST_LEN;
 
 const MAX_LINK_HOPS: usize = 32;
@@ -355,8 +356,8 @@ impl Manifest {
                 return Ok(Some(entry_of(&hit.target, rest.as_bytes())));
             }
             let base = link.rsplit_once('/').map_or("", |(dir, _)| dir);
-            let mut next =
-                join_runfiles(base, &String::from_utf8_lossy(&hit.target)).ok_or_else(escapes)?;
+            let mut next = join_runfiles_path(base, &String::from_utf8_lossy(&hit.target))
+                .ok_or_else(escapes)?;
             next.push_str(rest);
             if next.len() > MAX_KEY_LEN {
                 return Err(escapes());
@@ -387,21 +388,6 @@ fn entry_of(target: &[u8], rest: &[u8]) -> Entry {
     full.extend_from_slice(target);
     full.extend_from_slice(rest);
     Entry::Path(bytes_to_path(&full))
-}
-
-/// Lexically joins a relative link target to a runfiles directory; `None` if it climbs above the root.
-pub fn join_runfiles(base: &str, relative: &str) -> Option<String> {
-    let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
-    for part in relative.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            part => parts.push(part),
-        }
-    }
-    Some(parts.join("/"))
 }
 
 fn split_lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
