@@ -567,6 +567,25 @@ mod tests {
         // The conflicting lines after "b" are never reached when the file is sorted.
         let m = manifest("a /a\nb /b\nc /one\nc /two\n");
         assert_eq!(m.lookup("b"), Ok(Some(Entry::Path("/b".into()))));
+        // The line scan itself (bisection answers the lookup above): it stops at "c", past the largest key.
+        let (hits, stopped_early) = m.scan_lines(&["b", "a"], true).unwrap();
+        assert!(stopped_early, "a sorted scan stops after the largest key");
+        let targets: Vec<_> = hits
+            .iter()
+            .map(|h| h.as_ref().map(|h| (h.exact, h.target.clone())))
+            .collect();
+        assert_eq!(
+            targets,
+            [Some((true, b"/b".to_vec())), Some((true, b"/a".to_vec()))]
+        );
+        // Unsorted, the same scan reads to the end and meets the conflict.
+        let m = manifest("b /b\na /a\nc /one\nc /two\n");
+        assert!(matches!(
+            m.scan_lines(&["c"], true),
+            Err(LookupError::Conflict { .. })
+        ));
+        let (_, stopped_early) = m.scan_lines(&["b"], true).unwrap();
+        assert!(!stopped_early, "an unsorted file is read to the end");
     }
 
     #[test]

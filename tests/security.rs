@@ -117,11 +117,13 @@ fn a_planted_temp_directory_is_not_trusted() {
 /// hanging it.
 fn run_within(cmd: Cmd, seconds: u64) -> Run {
     let description = format!("{:?}", cmd.command);
+    let cwd = cmd.command.get_current_dir().map(Path::to_path_buf);
+    let tree = cmd.tree.clone();
     let mut child = cmd.spawn();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
     loop {
         if child.try_wait().unwrap().is_some() {
-            return Run::new(description, child.wait_with_output().unwrap());
+            return Run::new(description, child.wait_with_output().unwrap()).in_dir(cwd, tree);
         }
         if std::time::Instant::now() > deadline {
             let _ = child.kill();
