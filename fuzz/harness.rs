@@ -16,10 +16,12 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use py_launcher::descriptor::Descriptor;
+use py_launcher::hash::Fnv;
 use py_launcher::interpreter::{Interpreter, Kind};
 use py_launcher::manifest::{Entry, LookupError, Manifest};
+use py_launcher::python_version::PythonVersion;
 use py_launcher::runfiles::Runfiles;
-use py_launcher::venv::{self, CacheEnv, Fnv, Request};
+use py_launcher::venv::{self, CacheEnv, Request};
 use py_launcher::{stub, trailer, words, Error, ErrorKind};
 
 /// Whether a harness tolerates the known bugs listed on each `Strict`-taking function.
@@ -46,7 +48,7 @@ fn check_error(err: &Error) {
 // trailer
 
 /// The trailer hash as implemented: FNV-1a 64 over the 8-byte little-endian length, then the bytes
-/// (`venv::Fnv::add` prefixes every field with its length).
+/// (`hash::Fnv::add` prefixes every field with its length).
 pub fn reference_hash(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in (bytes.len() as u64).to_le_bytes().iter().chain(bytes) {
@@ -727,6 +729,7 @@ pub fn venv_key_checked(data: &[u8], check: Check) {
         xdg_cache_home: fields.get(3).map(|f| os(f)),
         home: fields.get(4).map(|f| os(f)),
         tmpdir: fields.get(5).map(|f| os(f)),
+        test_tmpdir: None,
     };
     let bases = venv::cache_bases(&env);
     assert_eq!(bases, venv::cache_bases(&env));
@@ -778,7 +781,7 @@ pub fn venv_key_checked(data: &[u8], check: Check) {
         form: py_launcher::descriptor::InterpreterForm::Absolute,
         path: PathBuf::from("/usr/bin/python3.11"),
         kind: Kind::Binary,
-        version: Some((3, 11)),
+        version: Some(PythonVersion::new(3, 11)),
     };
     let request = Request {
         descriptor: &descriptor,

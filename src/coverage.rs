@@ -34,7 +34,7 @@ pub fn dir_of_entry_point(path: &str) -> Option<String> {
 }
 
 /// The directory to put on `sys.path` (the package's parent), from the resolution of [`wanted`]'s path
-/// or, when the descriptor names no tool, from `PYTHON_COVERAGE` (see [`from_env`]). Directory-mode
+/// or, when the descriptor names no tool, from `PYTHON_COVERAGE` (see `from_env`). Directory-mode
 /// runfiles join paths without looking, so the coverage mode (only) checks the file is there: a missing
 /// tool is a runfiles error, not a Python traceback.
 pub fn tool(

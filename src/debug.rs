@@ -16,10 +16,10 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use crate::descriptor::InterpreterForm;
-use crate::environment::{os_from_bytes, Environment};
+use crate::environment::Environment;
 use crate::error::show;
 use crate::plan::Plan;
-use crate::runfiles::{normalize_lexically, Mode, Runfiles};
+use crate::runfiles::{Mode, Runfiles};
 use crate::venv::{self, Venv, VenvKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,14 +202,9 @@ pub fn shown(args: &[OsString]) -> String {
 /// The venv's import-path lines as directories. `site` drops directories that do not exist without a
 /// word, so the trace and the JSON plan say for each whether it exists.
 pub fn import_path(venv: &Venv) -> Vec<(PathBuf, bool)> {
-    let Ok(text) = std::fs::read(venv.site_packages.join(venv::PTH_NAME)) else {
-        return Vec::new();
-    };
-    text.split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty() && !l.starts_with(b"import") && !l.starts_with(b"#"))
-        .map(|l| {
-            // What `site` does to a line: join it to site-packages and fold `..` without resolving links.
-            let dir = normalize_lexically(&venv.site_packages.join(os_from_bytes(l.to_vec())));
+    venv::pth::read(&venv.site_packages)
+        .into_iter()
+        .map(|dir| {
             let exists = dir.is_dir();
             (dir, exists)
         })
@@ -256,7 +251,7 @@ pub fn plan_json(plan: &Plan, cwd: Option<&Path>) -> String {
             },
             path: Lossy::path(&plan.interpreter.path),
             kind: plan.interpreter.kind,
-            version: plan.interpreter.version.map(|(a, b)| format!("{a}.{b}")),
+            version: plan.interpreter.version.map(|v| v.to_string()),
         },
         venv: VenvReport {
             kind: plan.venv.kind,

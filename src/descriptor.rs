@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::python_version::PythonVersion;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -212,7 +213,7 @@ impl Descriptor {
                 .map_err(|e| e.for_target(target))?;
         }
         if let Some(version) = &self.python_version {
-            if parse_python_version(version).is_none() {
+            if PythonVersion::parse(version).is_none() {
                 return bad(
                     format!("field `python_version` is not X.Y: {version:?}"),
                     "use the major.minor form, e.g. 3.11",
@@ -329,54 +330,4 @@ fn runfiles_path_problem(path: &[u8]) -> Option<&'static str> {
         return Some("it has an empty, '.' or '..' segment");
     }
     None
-}
-
-/// `"3.11"` → `(3, 11)`; `"3.13t"` (free-threaded) keeps the suffix out of the numbers.
-pub fn parse_python_version(text: &str) -> Option<(u32, u32)> {
-    let text = text.strip_suffix('t').unwrap_or(text);
-    let (major, minor) = text.split_once('.')?;
-    let all_digits =
-        |s: &str| !s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit());
-    if !all_digits(major) || !all_digits(minor) {
-        return None;
-    }
-    Some((major.parse().ok()?, minor.parse().ok()?))
-}
-
-/// The Python version a venv-relative site-packages path names: `lib/python3.11/site-packages` →
-/// `(3, 11)` (`python3.13t` for free-threaded counts too); `Lib/site-packages` → none.
-pub fn version_in_site_packages(rel: &str) -> Option<(u32, u32)> {
-    rel.split('/')
-        .filter_map(|segment| segment.strip_prefix("python"))
-        .find_map(parse_python_version)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versions_come_from_site_packages() {
-        let v = version_in_site_packages;
-        assert_eq!(v("lib/python3.11/site-packages"), Some((3, 11)));
-        assert_eq!(v("lib/python3.13t/site-packages"), Some((3, 13)));
-        assert_eq!(v("Lib/site-packages"), None);
-    }
-}
-
-#[cfg(test)]
-mod venv_python_tests {
-    use super::*;
-
-    #[test]
-    fn venv_python_needs_an_absolute_interpreter_and_no_main() {
-        let ok = br#"{"version":1,"target":"//a:b","workspace_name":"w","interpreter":"/usr/bin/python3","venv_python":true}"#;
-        assert!(Descriptor::from_json(ok).unwrap().venv_python);
-        for bad in [
-            r#"{"version":1,"target":"//a:b","workspace_name":"w","interpreter":"pyrt/bin/python3","venv_python":true}"#,
-            r#"{"version":1,"target":"//a:b","workspace_name":"w","interpreter":"/usr/bin/python3","main":"w/m.py","venv_python":true}"#,
-        ] {
-            assert!(Descriptor::from_json(bad.as_bytes()).is_err(), "{bad}");
-        }
-    }
 }

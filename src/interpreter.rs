@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::debug::Trace;
-use crate::descriptor::{parse_python_version, Descriptor, InterpreterForm};
+use crate::descriptor::{Descriptor, InterpreterForm};
 use crate::error::{show_path, Error, Result};
+use crate::python_version::PythonVersion;
 use crate::runfiles::Runfiles;
 use crate::sys::{self, FileId};
 
@@ -36,7 +37,7 @@ pub struct Interpreter {
     pub form: InterpreterForm,
     pub path: PathBuf,
     pub kind: Kind,
-    pub version: Option<(u32, u32)>,
+    pub version: Option<PythonVersion>,
 }
 
 pub fn resolve(
@@ -85,7 +86,7 @@ pub fn resolve(
     let expected = descriptor
         .python_version
         .as_deref()
-        .and_then(parse_python_version);
+        .and_then(PythonVersion::parse);
     let (kind, version) = identify(&path, is_symlink, expected);
     trace.note(|| {
         let what = match kind {
@@ -93,7 +94,7 @@ pub fn resolve(
             Kind::Script => "a #! wrapper script",
             Kind::Unknown => "a binary of unknown version",
         };
-        let version = version.map_or("unknown".into(), |(a, b)| format!("{a}.{b}"));
+        let version = version.map_or("unknown".into(), |v| v.to_string());
         format!(
             "interpreter: {configured:?} ({}) is {}, {what}, Python {version}",
             form.describe(),
@@ -115,18 +116,14 @@ pub fn resolve(
 
 pub fn version_mismatch(
     path: &Path,
-    expected: (u32, u32),
-    actual: (u32, u32),
+    expected: PythonVersion,
+    actual: PythonVersion,
     target: &str,
 ) -> Error {
     Error::interpreter(
         format!(
-            "interpreter {} is Python {}.{} but the binary was built for Python {}.{}",
+            "interpreter {} is Python {actual} but the binary was built for Python {expected}",
             show_path(path),
-            actual.0,
-            actual.1,
-            expected.0,
-            expected.1
         ),
         "use a py_runtime/toolchain of the version the binary was built for, or rebuild it for this interpreter",
     )
@@ -176,12 +173,6 @@ fn search_path(name: &str, path_var: Option<&OsStr>, launcher: Option<FileId>) -
         })
 }
 
-/// `python3.11` → (3, 11); also `python3.13t`, `python3.11d`.
-pub fn version_from_name(name: &OsStr) -> Option<(u32, u32)> {
-    let name = name.to_str()?.strip_prefix("python")?;
-    parse_python_version(name.trim_end_matches(['t', 'd', 'm']))
-}
-
 /// Learns what the interpreter is without running it, content before names: a `#!` script is a script
 /// whatever it is called (a pyenv shim named `python3.11`); a name is believed only on the real file
 /// (a symlink `python3.11 -> python3.12` is Python 3.12); an unversioned real file counts as the expected
@@ -190,8 +181,8 @@ pub fn version_from_name(name: &OsStr) -> Option<(u32, u32)> {
 fn identify(
     path: &Path,
     is_symlink: bool,
-    expected: Option<(u32, u32)>,
-) -> (Kind, Option<(u32, u32)>) {
+    expected: Option<PythonVersion>,
+) -> (Kind, Option<PythonVersion>) {
     if starts_with_shebang(path) {
         return (Kind::Script, None);
     }
@@ -200,11 +191,14 @@ fn identify(
     } else {
         path.to_path_buf()
     };
-    if let Some(version) = real.file_name().and_then(version_from_name) {
+    if let Some(version) = real
+        .file_name()
+        .and_then(PythonVersion::from_interpreter_name)
+    {
         return (Kind::Binary, Some(version));
     }
     if let (Some(expected), Some(bin)) = (expected, real.parent()) {
-        let stdlib = bin.join(format!("../lib/python{}.{}", expected.0, expected.1));
+        let stdlib = bin.join("..").join(expected.lib_dir());
         if stdlib.is_dir() {
             return (Kind::Binary, Some(expected));
         }
@@ -212,11 +206,12 @@ fn identify(
     (Kind::Unknown, None)
 }
 
-/// Whether the file starts with `#!`. Opened without blocking, so a FIFO cannot hang the launch.
+/// Whether the file starts with `#!`. Opened without blocking, so a FIFO cannot hang the launch (it
+/// reads as nothing; the caller has already checked for a regular executable file).
 fn starts_with_shebang(path: &Path) -> bool {
     let mut head = [0u8; 2];
-    sys::open_regular(path, u64::MAX)
-        .and_then(|(mut f, _)| f.read_exact(&mut head))
+    sys::open_nonblocking(path)
+        .and_then(|mut f| f.read_exact(&mut head))
         .is_ok()
         && &head == b"#!"
 }
@@ -225,7 +220,7 @@ fn starts_with_shebang(path: &Path) -> bool {
 /// `identify` could not place (wrapper scripts, unversioned names).
 pub struct Probe {
     pub executable: PathBuf,
-    pub version: (u32, u32),
+    pub version: PythonVersion,
 }
 
 pub fn probe(path: &Path, target: &str) -> Result<Probe> {
@@ -249,7 +244,7 @@ pub fn probe(path: &Path, target: &str) -> Result<Probe> {
         .next()
         .filter(|l| l.starts_with('/'))
         .map(PathBuf::from);
-    let version = lines.next().and_then(parse_python_version);
+    let version = lines.next().and_then(PythonVersion::parse);
     match (code, executable, version) {
         (Some(0), Some(executable), Some(version)) => Ok(Probe { executable, version }),
         _ => Err(Error::interpreter(
@@ -257,19 +252,5 @@ pub fn probe(path: &Path, target: &str) -> Result<Probe> {
             "check that the py_runtime points at a working Python 3",
         )
         .for_target(target)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versions_come_from_conventional_names() {
-        assert_eq!(version_from_name(OsStr::new("python3.11")), Some((3, 11)));
-        assert_eq!(version_from_name(OsStr::new("python3.13t")), Some((3, 13)));
-        assert_eq!(version_from_name(OsStr::new("python3")), None);
-        assert_eq!(version_from_name(OsStr::new("python")), None);
-        assert_eq!(version_from_name(OsStr::new("python3.11-config")), None);
     }
 }

@@ -6,7 +6,8 @@
 //!
 //! One module per concern: [`descriptor`] (the schema), [`trailer`] (where it sits in the executable),
 //! [`stub`] (the drop-in text stubs), [`manifest`] and [`runfiles`] (finding files), [`interpreter`],
-//! [`venv`], [`plan`] (argv and environment), [`coverage`] (running under coverage.py), [`launch`] (the flow), [`debug`] (tracing and the JSON plan),
+//! [`python_version`], [`venv`] (decision, cache, builder, `.pth`), [`hash`], [`limits`] (shared with
+//! finalize), [`depth`] (the launcher-loop guard), [`plan`] (argv and environment), [`coverage`] (running under coverage.py), [`launch`] (the flow), [`debug`] (tracing and the JSON plan),
 //! [`error`] (messages and exit codes), [`finalize`] (the build-side tool), [`sys`] (the OS seam) and
 //! [`arena`] (the launcher binary's allocator).
 
@@ -24,6 +25,7 @@ pub mod launch;
 pub mod limits;
 pub mod manifest;
 pub mod plan;
+pub mod python_version;
 pub mod runfiles;
 pub mod stub;
 pub mod sys;

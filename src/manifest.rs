@@ -116,33 +116,44 @@ impl Manifest {
     /// in first-seen order. Used to turn an import directory into `.pth` lines when no runfiles tree
     /// exists: sources and generated files of one package live in two real directories.
     pub fn real_dirs_under(&self, dirs: &[&str]) -> Vec<Vec<PathBuf>> {
+        // Each line is matched against its own `/`-bounded prefixes, looked up in a map of the wanted
+        // directories: linear in lines times path depth, not lines times directories.
+        let mut wanted: std::collections::HashMap<&[u8], Vec<usize>> =
+            std::collections::HashMap::with_capacity(dirs.len());
+        for (i, dir) in dirs.iter().enumerate() {
+            wanted.entry(dir.as_bytes()).or_default().push(i);
+        }
         let mut found: Vec<Vec<PathBuf>> = vec![Vec::new(); dirs.len()];
+        let mut seen: std::collections::HashSet<(usize, Vec<u8>)> =
+            std::collections::HashSet::new();
         for line in self.lines() {
             if line.target.is_empty() || !line.target.starts_with(b"/") {
                 continue;
             }
-            for (i, dir) in dirs.iter().enumerate() {
-                let dir = dir.as_bytes();
-                let link = &line.link[..];
-                let rest = if link == dir {
-                    Some(&b""[..])
-                } else if link.len() > dir.len() && link.starts_with(dir) && link[dir.len()] == b'/'
-                {
-                    Some(&link[dir.len()..])
-                } else {
-                    None
+            let link = &line.link[..];
+            let ends = link
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'/')
+                .map(|(i, _)| i)
+                .chain(std::iter::once(link.len()));
+            for end in ends {
+                let Some(indexes) = wanted.get(&link[..end]) else {
+                    continue;
                 };
-                let Some(rest) = rest else { continue };
+                let rest = &link[end..];
                 let target = &line.target[..];
-                if let Some(real) = target.strip_suffix(rest) {
-                    // `_main/x.py /x.py`: the real directory is the file system root.
-                    let real = if real.is_empty() {
-                        PathBuf::from("/")
-                    } else {
-                        bytes_to_path(real)
-                    };
-                    if !found[i].contains(&real) {
-                        found[i].push(real);
+                let Some(real) = target.strip_suffix(rest) else {
+                    continue;
+                };
+                for &i in indexes {
+                    if seen.insert((i, real.to_vec())) {
+                        // `_main/x.py /x.py`: the real directory is the file system root.
+                        found[i].push(if real.is_empty() {
+                            PathBuf::from("/")
+                        } else {
+                            bytes_to_path(real)
+                        });
                     }
                 }
             }

@@ -91,6 +91,7 @@ pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
         xdg_cache_home: inv.env.get("XDG_CACHE_HOME").map(OsStr::to_owned),
         home: inv.env.get("HOME").map(OsStr::to_owned),
         tmpdir: inv.env.get("TMPDIR").map(OsStr::to_owned),
+        test_tmpdir: inv.env.get("TEST_TMPDIR").map(OsStr::to_owned),
     };
     let request = venv::Request {
         descriptor: d,
@@ -176,7 +177,9 @@ fn resolve_files(d: &Descriptor, runfiles: &Runfiles, env: &Environment) -> Resu
     let policy = &d.venv_policy;
     let venv_key = d.venv.as_ref().and_then(|v| match runfiles.mode {
         Mode::Directory => Some(v.clone()),
-        Mode::Manifest => policy.link_build_time.then(|| format!("{v}/pyvenv.cfg")),
+        Mode::Manifest => policy
+            .link_build_time
+            .then(|| format!("{v}/{}", venv::VENV_CONFIG)),
     });
     let coverage_key = coverage::wanted(d, env);
     let wanted: [Option<&str>; 6] = [

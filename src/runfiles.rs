@@ -73,7 +73,41 @@ impl RealPath {
 const MAX_SYMLINK_HOPS: usize = 40;
 
 impl Runfiles {
+    /// Finds the runfiles; the root (and manifest) come back absolute: a relative root would put
+    /// relative lines on the import path, which `site` joins to site-packages, silently dropping the
+    /// imports. Joined to the working directory when it can be learnt, else an error.
     pub fn discover(
+        where_: &Discovery,
+        marker: Option<&str>,
+        trace: &mut Trace,
+    ) -> Result<Runfiles> {
+        let mut runfiles = Self::discover_where(where_, marker, trace)?;
+        let relative = !runfiles.root.is_absolute()
+            || runfiles
+                .manifest_path
+                .as_ref()
+                .is_some_and(|m| !m.is_absolute());
+        if relative {
+            let cwd = std::env::current_dir().map_err(|e| {
+                Error::runfiles(
+                    format!(
+                        "the runfiles {} were found by a relative path, and the working directory cannot be learnt ({e})",
+                        show_path(runfiles.manifest_path.as_deref().unwrap_or(&runfiles.root))
+                    ),
+                    "start the binary by an absolute path (or set RUNFILES_DIR to an absolute path) from a directory that exists",
+                )
+            })?;
+            // `.` segments go; `..` stays, since only the file system knows what it means.
+            runfiles.root = cwd.join(&runfiles.root).components().collect();
+            runfiles.manifest_path = runfiles
+                .manifest_path
+                .map(|m| cwd.join(m).components().collect());
+            trace.note(|| format!("runfiles: made absolute: {}", show_path(&runfiles.root)));
+        }
+        Ok(runfiles)
+    }
+
+    fn discover_where(
         where_: &Discovery,
         marker: Option<&str>,
         trace: &mut Trace,

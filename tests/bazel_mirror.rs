@@ -12,6 +12,7 @@ mod common;
 
 use common::bazel::*;
 use py_launcher::descriptor::{join_runfiles_path, Descriptor};
+use py_launcher::python_version::PythonVersion;
 use serde_json::Value;
 
 const TABLES: &str = include_str!("bazel/workspace/mirror/tables.bzl");
@@ -71,7 +72,18 @@ fn the_table_is_what_the_launcher_does() {
             "python_version {:?}",
             row[0]
         );
+        assert_eq!(
+            rust_version(&row[0]),
+            row[1].trim_end_matches('t'),
+            "PythonVersion::parse({:?})",
+            row[0]
+        );
     }
+}
+
+/// The launcher's reading of a version: `X.Y` (a free-threaded `t` is not part of the numbers), or `!`.
+fn rust_version(text: &str) -> String {
+    PythonVersion::parse(text).map_or_else(|| "!".to_owned(), |v| v.to_string())
 }
 
 #[test]
@@ -115,8 +127,11 @@ fn starlark_agrees_with_the_launcher() {
 
     // The build-time venv: where the launcher looks for its python, configuration and .pth file.
     let layout = &answers["venv_layout"];
-    assert_eq!(layout["python"], "bin/python3");
-    assert_eq!(layout["config"], "pyvenv.cfg");
-    assert_eq!(layout["site_packages"], "lib/python3.11/site-packages");
+    assert_eq!(layout["python"], py_launcher::venv::VENV_PYTHON);
+    assert_eq!(layout["config"], py_launcher::venv::VENV_CONFIG);
+    assert_eq!(
+        layout["site_packages"],
+        PythonVersion::new(3, 11).site_packages()
+    );
     assert_eq!(layout["pth"], py_launcher::venv::PTH_NAME);
 }

@@ -329,11 +329,7 @@ pub const ENOEXEC: i32 = libc::ENOEXEC;
 /// terminal; the type and size come from `fstat` on the opened file, so a path swapped in between
 /// cannot slip past the check.
 pub fn open_regular(path: &Path, max: u64) -> io::Result<(std::fs::File, Metadata)> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)?;
+    let file = open_nonblocking(path)?;
     let meta = file.metadata()?;
     super::check_regular(&meta, max)?;
     Ok((file, meta))
@@ -433,4 +429,23 @@ pub fn os_from_bytes(bytes: Vec<u8>) -> OsString {
 /// A path from bytes read from a file (a manifest target).
 pub fn path_from_bytes(bytes: &[u8]) -> std::path::PathBuf {
     std::path::PathBuf::from(os_str_from_bytes(bytes))
+}
+
+/// Opens a file for reading without blocking (a FIFO without a writer reads as empty) and without taking
+/// a controlling terminal.
+pub fn open_nonblocking(path: &Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+}
+
+/// Test-only fault injection: ends the process at once, as a `kill -9` would (no clean-up runs).
+#[cfg(feature = "fault-injection")]
+pub fn kill_self() {
+    // SAFETY: raising a signal on ourselves has no memory-safety preconditions.
+    unsafe {
+        libc::raise(libc::SIGKILL);
+    }
 }

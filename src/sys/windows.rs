@@ -175,3 +175,13 @@ pub fn os_from_bytes(bytes: Vec<u8>) -> OsString {
 pub fn path_from_bytes(bytes: &[u8]) -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
 }
+
+pub fn open_nonblocking(path: &Path) -> io::Result<File> {
+    File::open(path)
+}
+
+/// Test-only fault injection: ends the process at once (no clean-up runs).
+#[cfg(feature = "fault-injection")]
+pub fn kill_self() {
+    std::process::abort();
+}
