@@ -35,9 +35,15 @@ pub fn is_executable(meta: &Metadata) -> bool {
     meta.is_file() && meta.permissions().mode() & 0o111 != 0
 }
 
+/// On Linux the kernel hands it over at exec (`AT_EUID`, the launcher never changes it): no system call.
 pub fn effective_uid() -> u32 {
+    #[cfg(target_os = "linux")]
+    // SAFETY: getauxval has no preconditions; AT_EUID is always present on Linux.
+    let uid = unsafe { libc::getauxval(libc::AT_EUID) as u32 };
+    #[cfg(not(target_os = "linux"))]
     // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+    let uid = unsafe { libc::geteuid() };
+    uid
 }
 
 pub fn owner_and_mode(meta: &Metadata) -> (u32, u32) {
@@ -225,6 +231,11 @@ pub fn run_capturing_stdout(
 }
 
 fn stdout_was_closed() -> bool {
+    // The Linux launcher's own start-up knows (a `/dev/null` opened read-write by a caller, as Python's
+    // `subprocess.DEVNULL` does, is not a closed descriptor); the guess below is for std's start-up.
+    if let Some(closed) = super::closed_at_start(1) {
+        return closed;
+    }
     // SAFETY: fcntl and fstat on a descriptor number, into a local buffer.
     unsafe {
         let flags = libc::fcntl(1, libc::F_GETFL);
@@ -251,9 +262,11 @@ pub fn parent_pid() -> u32 {
 /// Writes all of `bytes` to file descriptor 1. Unlike `std::io::stdout`, a closed descriptor (EBADF) is
 /// an error here, not silently treated as success.
 ///
-/// A descriptor 1 that was closed when we started is also an error: Rust's runtime reopens a closed
-/// standard descriptor on `/dev/null` read-write before `main`, which a shell's `>/dev/null` (write-only)
-/// never does, so that combination means "closed".
+/// A descriptor 1 that was closed when we started is also an error. The start-up reopens a closed
+/// standard descriptor on `/dev/null` (so that no file the launcher opens takes its number): the Linux
+/// launcher's own start-up records which ones it reopened (`closed_at_start`); where std's runtime did it,
+/// `/dev/null` open read-write on descriptor 1 is taken to mean "closed", as a shell's `>/dev/null`
+/// (write-only) never gives that.
 pub fn write_stdout(mut bytes: &[u8]) -> io::Result<()> {
     if stdout_was_closed() {
         return Err(io::Error::new(
@@ -433,12 +446,25 @@ pub fn path_from_bytes(bytes: &[u8]) -> std::path::PathBuf {
 
 /// Opens a file for reading without blocking (a FIFO without a writer reads as empty) and without taking
 /// a controlling terminal.
+///
+/// `openat` rather than std's `open`: on musl, `open` follows an `O_CLOEXEC` open with a redundant
+/// `fcntl`, one system call per file on the warm path.
 pub fn open_nonblocking(path: &Path) -> io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
+    let c_path = CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: a NUL-terminated path; the descriptor returned is owned by the File below.
+    let fd = unsafe {
+        libc::openat(
+            libc::AT_FDCWD,
+            c_path.as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_NOCTTY,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened and is owned by nobody else.
+    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) })
 }
 
 /// Test-only fault injection: ends the process at once, as a `kill -9` would (no clean-up runs).
