@@ -28,13 +28,24 @@ pub fn start_up() {
             }
         }
         for pfd in fds {
-            if pfd.revents & libc::POLLNVAL != 0
-                && libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) != pfd.fd
-            {
-                libc::abort();
+            if pfd.revents & libc::POLLNVAL != 0 {
+                if libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) != pfd.fd {
+                    libc::abort();
+                }
+                if pfd.fd == 1 {
+                    STDOUT_WAS_CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
             }
         }
     }
+}
+
+static STDOUT_WAS_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether descriptor 1 was closed when the launcher started ([`start_up`] put `/dev/null` there), so
+/// that output meant for it (the JSON plan) would be lost.
+pub fn stdout_was_closed() -> bool {
+    STDOUT_WAS_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// `main`'s arguments as OS strings.

@@ -224,38 +224,16 @@ pub fn run_capturing_stdout(
     }
 }
 
-fn stdout_was_closed() -> bool {
-    // SAFETY: fcntl and fstat on a descriptor number, into a local buffer.
-    unsafe {
-        let flags = libc::fcntl(1, libc::F_GETFL);
-        if flags < 0 {
-            return true;
-        }
-        if flags & libc::O_ACCMODE != libc::O_RDWR {
-            return false;
-        }
-        let mut st: libc::stat = std::mem::zeroed();
-        if libc::fstat(1, &mut st) != 0 || st.st_mode & libc::S_IFMT != libc::S_IFCHR {
-            return false;
-        }
-        std::fs::metadata("/dev/null")
-            .is_ok_and(|null| std::os::unix::fs::MetadataExt::rdev(&null) == st.st_rdev as u64)
-    }
-}
-
 /// The parent's process ID.
 pub fn parent_pid() -> u32 {
     std::os::unix::process::parent_id()
 }
 
 /// Writes all of `bytes` to file descriptor 1. Unlike `std::io::stdout`, a closed descriptor (EBADF) is
-/// an error here, not silently treated as success.
-///
-/// A descriptor 1 that was closed when we started is also an error: Rust's runtime reopens a closed
-/// standard descriptor on `/dev/null` read-write before `main`, which a shell's `>/dev/null` (write-only)
-/// never does, so that combination means "closed".
+/// an error here, not silently treated as success; so is a descriptor 1 that was closed when the
+/// launcher started and that start-up put `/dev/null` on (`stdout_was_closed`, known on Linux).
 pub fn write_stdout(mut bytes: &[u8]) -> io::Result<()> {
-    if stdout_was_closed() {
+    if super::stdout_was_closed() {
         return Err(io::Error::new(
             io::ErrorKind::BrokenPipe,
             "it was closed when the launcher started",
