@@ -21,10 +21,40 @@ pub struct Args {
     pub output: PathBuf,
 }
 
+/// What the command line asks for.
+pub enum Command {
+    Finalize(Args),
+    /// `--help` / `-h`: print [`help`] on stdout, exit 0.
+    Help,
+    /// `--version` / `-V`: print [`version_line`] on stdout, exit 0.
+    Version,
+}
+
 pub const USAGE: &str =
     "usage: py-launcher-finalize --launcher PATH --descriptor FILE.json --output PATH";
 
-pub fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Args> {
+/// `py-launcher-finalize 0.1.0 (abc123def456)`.
+pub fn version_line() -> String {
+    format!(
+        "py-launcher-finalize {}",
+        crate::version::launcher_version()
+    )
+}
+
+/// The `--help` text.
+pub fn help() -> String {
+    format!(
+        "{}: writes a copy of a py-launcher with a launch descriptor embedded.\n\n\
+         {USAGE}\n       py-launcher-finalize --version | --help\n\n\
+         The descriptor (JSON, see docs/descriptor.md) is validated first; nothing is written if it is\n\
+         invalid. The output is the launcher's bytes (any descriptor it already carries is replaced), the\n\
+         descriptor and a 24-byte trailer, mode 755. Exit codes: 0 done, 64 bad arguments or unreadable\n\
+         input, 65 invalid descriptor, 71 the output cannot be written.\n",
+        version_line()
+    )
+}
+
+pub fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command> {
     let (mut launcher, mut descriptor, mut output) = (None, None, None);
     let mut args = args.into_iter();
     while let Some(flag) = args.next() {
@@ -32,7 +62,8 @@ pub fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Args> {
             Some("--launcher") => &mut launcher,
             Some("--descriptor") => &mut descriptor,
             Some("--output") => &mut output,
-            Some("-h" | "--help") => return Err(Error::usage(USAGE, "")),
+            Some("-h" | "--help") => return Ok(Command::Help),
+            Some("-V" | "--version") => return Ok(Command::Version),
             _ => {
                 return Err(Error::usage(
                     format!("unknown argument {}", show_path(Path::new(&flag))),
@@ -46,11 +77,11 @@ pub fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Args> {
         *slot = Some(PathBuf::from(value));
     }
     match (launcher, descriptor, output) {
-        (Some(launcher), Some(descriptor), Some(output)) => Ok(Args {
+        (Some(launcher), Some(descriptor), Some(output)) => Ok(Command::Finalize(Args {
             launcher,
             descriptor,
             output,
-        }),
+        })),
         _ => Err(Error::usage(
             "--launcher, --descriptor and --output are all required",
             USAGE,

@@ -1,7 +1,7 @@
 //! The launch flow: where the facts come from (embedded descriptor or drop-in stub), then plan, then
 //! exec (or print the plan). `main.rs` calls [`run`] and turns an error into its exit code.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -73,6 +73,15 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
                     "finalize it with py-launcher-finalize, or use it as a stub's #! interpreter: py-launcher STUB [ARGS...]",
                 ));
             };
+            if let Some(text) = own_option(stub_path) {
+                let mut out = std::io::stdout().lock();
+                return out
+                    .write_all(text.as_bytes())
+                    .and_then(|()| out.flush())
+                    .map_err(|e| {
+                        Error::os(format!("cannot write to stdout: {e}"), "check stdout")
+                    });
+            }
             let stub_path = PathBuf::from(stub_path);
             let translated = stub::read_stub(&stub_path).map_err(not_a_stub)?;
             trace.note(|| format!("descriptor: read from the stub {}", show_path(&stub_path)));
@@ -121,6 +130,27 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
         &env.for_child(&plan.env_set, &plan.env_unset),
     );
     Err(exec_error(&plan.executable, &plan.interpreter.path, &err).for_target(&plan.target))
+}
+
+/// `--version` and `--help` of a launcher with no descriptor (a finalized launcher passes every argument to
+/// the Python program, so it never gets here).
+fn own_option(arg: &OsStr) -> Option<String> {
+    let version = crate::version::launcher_version();
+    match arg.to_str()? {
+        "--version" | "-V" => Some(format!("py-launcher {version}\n")),
+        "--help" | "-h" => Some(format!(
+            "py-launcher {version}: the executable of a Bazel py_binary/py_test.\n\n\
+             A copy finalized by py-launcher-finalize carries a launch descriptor and passes every argument\n\
+             to the Python program. Without one, py-launcher runs as the #! interpreter of a stub\n\
+             (docs/dropin.md):\n\n\
+             usage: py-launcher STUB [ARGS...]\n       \
+             py-launcher --version | --help\n\n\
+             PY_LAUNCHER_DEBUG=1 traces every decision on stderr; PY_LAUNCHER_DEBUG=json prints the launch\n\
+             plan and runs nothing. Exit codes: 64 usage, 65 bad descriptor, 66 runfiles, 67 interpreter,\n\
+             71 system, 73 venv; otherwise Python's own status.\n"
+        )),
+        _ => None,
+    }
 }
 
 /// Without a descriptor the launcher's first argument must be a stub. When it is not one at all, the

@@ -176,10 +176,15 @@ fn hits(spawns: &[Value]) -> usize {
 /// Checkout B must have fetched every cacheable spawn from the cache, with A's output digests.
 fn check_shared(what: &str, a: &[Value], b: &[Value]) {
     let (a_cacheable, b_cacheable) = (cacheable(a), cacheable(b));
-    assert_eq!(
-        hits(a),
-        0,
-        "{what}: the first checkout found an empty cache"
+    // The first checkout starts from an empty cache. (Only a test's second spawn, which turns test.log into
+    // test.xml, may hit there: the platform and in-build runs of report_test print the same log.)
+    let early: Vec<&Value> = a
+        .iter()
+        .filter(|s| flag(s, "remoteCacheHit") && s["mnemonic"] != "TestRunner")
+        .collect();
+    assert!(
+        early.is_empty(),
+        "{what}: the first checkout found an empty cache: {early:?}"
     );
     assert!(
         b_cacheable.len() >= 10,

@@ -48,10 +48,10 @@ fn expected() -> BTreeMap<String, Vec<(u32, u64)>> {
     BTreeMap::from([("covered/shapes.py".to_owned(), SHAPES.to_vec())])
 }
 
+/// The shared workspace; `bazel()` also writes `@pypi_coverage` (every suite needs it: the coverage
+/// toolchain is in `//toolchains:all`).
 fn setup() -> Bazel {
-    let b = bazel();
-    write_coverage_repo(&b.root.join("repos/pypi_coverage"));
-    b
+    bazel()
 }
 
 fn testlogs(b: &Bazel) -> PathBuf {
@@ -125,6 +125,29 @@ fn coverage_of_a_native_py_test_through_the_drop_in_stub() {
         log.contains("\"coverage_dir\": true, \"runfiles\": \"directory\"}"),
         "test.log:\n{log}"
     );
+}
+
+#[test]
+#[ignore = "needs Bazel; run by scripts/test"]
+fn instrumentation_flags_decide_what_is_measured() {
+    // The rules' InstrumentedFilesInfo: --instrument_test_targets adds the test's own srcs, and an
+    // --instrumentation_filter that excludes the library leaves nothing.
+    let b = setup();
+    let dat = coverage(&b, &["--instrument_test_targets"], "//covered:shapes_test");
+    assert_eq!(
+        lcov_lines(&dat),
+        BTreeMap::from([
+            ("covered/shapes.py".to_owned(), SHAPES.to_vec()),
+            ("covered/shapes_test.py".to_owned(), SHAPES_TEST.to_vec()),
+        ]),
+        "coverage.dat:\n{dat}"
+    );
+    let dat = coverage(
+        &b,
+        &["--instrumentation_filter=-//covered[/:]"],
+        "//covered:shapes_test",
+    );
+    assert_eq!(lcov_lines(&dat), BTreeMap::new(), "coverage.dat:\n{dat}");
 }
 
 #[test]
@@ -210,8 +233,12 @@ fn run_under_coverage(b: &Bazel, manifest_mode: bool, case: &str) -> String {
         "the launcher's tracefile:\n{text}"
     );
 
-    // The merger as collect_coverage.sh runs it, with the instrumented-files list Bazel wrote.
+    // The merger as collect_coverage.sh runs it, with the list `bazel coverage` of this test makes by
+    // default (written here: Bazel writes its own only for a test run, and another case may have left
+    // one made with other instrumentation flags).
     let merged = dir.join("merged.dat");
+    let source_manifest = dir.join("source_manifest");
+    fs::write(&source_manifest, "covered/shapes.py\n").unwrap();
     let merger = b
         .repo
         .join("tests/bazel/offline/remote_coverage_tools/coverage_report_generator");
@@ -223,9 +250,7 @@ fn run_under_coverage(b: &Bazel, manifest_mode: bool, case: &str) -> String {
         .arg("--filter_sources=.*external/.+")
         .arg(format!(
             "--source_file_manifest={}",
-            b.bin
-                .join("covered/shapes_test.instrumented_files")
-                .display()
+            source_manifest.display()
         ))
         .output()
         .unwrap();

@@ -26,9 +26,29 @@ ensure_rust_tools() {
   command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
 }
 
+# build_release_launcher: the static release binaries, exactly as scripts/release ships them. The build is
+# reproducible and carries no build-machine path: rustc maps the checkout, $CARGO_HOME (the registry sources)
+# and $RUSTUP_HOME to fixed names. The mapping is passed with --config, which cargo appends to the target
+# rustflags of .cargo/config.toml; RUSTFLAGS and its variants would replace those, so they are cleared.
 build_release_launcher() {
   rustup target list --installed | grep -qx "$MUSL_TARGET" || rustup target add "$MUSL_TARGET"
-  cargo build --release --locked --target "$MUSL_TARGET" --bins
+  local src cargo_home rustup_home flags="" dir
+  src=$(pwd -P)
+  cargo_home=${CARGO_HOME:-$HOME/.cargo}
+  rustup_home=${RUSTUP_HOME:-$HOME/.rustup}
+  # Most specific last: rustc applies the last matching prefix.
+  for dir in "$rustup_home=/rustup" "$(realpath -m "$rustup_home")=/rustup" \
+             "$cargo_home=/cargo" "$(realpath -m "$cargo_home")=/cargo" "$src=/py_launcher"; do
+    case $dir in *'"'*|*'\'*) echo "error: cannot map a path holding a quote or backslash: $dir" >&2; return 1;; esac
+    flags+="${flags:+,}\"--remap-path-prefix=$dir\""
+  done
+  # The commit build.rs would find, given explicitly so that every caller builds the same binary.
+  local commit
+  commit=$(git rev-parse --short=12 HEAD 2>/dev/null || true)
+  env -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS -u CARGO_BUILD_RUSTFLAGS -u CARGO_TARGET_DIR -u CARGO_BUILD_TARGET_DIR \
+    PY_LAUNCHER_GIT_COMMIT="$commit" \
+    cargo build --release --locked --target "$MUSL_TARGET" --bins \
+    --config "target.$MUSL_TARGET.rustflags=[$flags]"
 }
 
 # check_static FILE: fails unless FILE is a statically linked ELF (no interpreter, no NEEDED libraries).

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod bazel;
+pub mod release;
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
