@@ -68,11 +68,15 @@ class Work:
 class Binary:
     """One py_binary: its runfiles content (runfiles path -> real path), descriptor and launcher."""
 
-    def __init__(self, work, name, main="app/main.py", deps=(), build_time_venv=True):
+    def __init__(self, work, name, main="app/main.py", deps=(), build_time_venv=True, libs=None):
+        """`libs`: {runfiles path of an import dir: real dir}, every file below it in the runfiles (the
+        site-packages of a third-party wheel, as an external repository)."""
         self.work = work
         self.name = name
         self.main = "_main/" + main
-        self.imports = [f"_main/{d}" for d in deps] + (["_main/app/lib"] if main == "app/main.py" else [])
+        self.libs = dict(libs or {})
+        self.imports = ([f"_main/{d}" for d in deps] + (["_main/app/lib"] if main == "app/main.py" else [])
+                        + list(self.libs))
         self.venv = f"_main/app/_{name}.venv" if build_time_venv else None
         self.build_config = f"_main/app/_{name}_build_config.json"
         self.exe = os.path.join(work.bin, name)
@@ -88,6 +92,12 @@ class Binary:
         for d in deps:
             base = os.path.basename(d)[1:]
             self.files[f"_main/{d}/mod_{base}.py"] = os.path.join(w.src, d, f"mod_{base}.py")
+        for rel, real_dir in self.libs.items():
+            for dirpath, dirnames, filenames in os.walk(real_dir):
+                dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+                for f in filenames:
+                    real = os.path.join(dirpath, f)
+                    self.files[f"{rel}/{os.path.relpath(real, real_dir)}"] = real
         out_pkg = os.path.join(w.out, "app")
         config = {
             "target": f"//app:{self.name}",
@@ -201,3 +211,56 @@ def floor_venv(work, name, import_dirs):
     symlink(work.interpreter, os.path.join(venv, "bin/python3"))
     write(os.path.join(site, "_floor.pth"), "".join(d + "\n" for d in import_dirs))
     return os.path.join(venv, "bin/python3")
+
+
+RICH_CLI_PY = """\
+import sys
+
+from rich.console import Console
+from rich.markdown import Markdown
+
+TEXT = \"\"\"# Report
+
+Some *emphasis*, a [link](https://example.org) and `inline code`.
+
+```python
+def greet(name):
+    return f"hello {name}"
+```
+\"\"\"
+
+Console(file=sys.stdout, force_terminal=True, width=80).print(Markdown(TEXT))
+"""
+
+
+def static_program(work, source, name="python3.11"):
+    """Compiles `source` (a C file) statically into work/static/bin/<name>; None without gcc."""
+    if not shutil.which("gcc"):
+        return None
+    exe = os.path.join(work, "static", "bin", name)
+    os.makedirs(os.path.dirname(exe), exist_ok=True)
+    subprocess.run(["gcc", "-O2", "-static", "-o", exe, source], check=True)
+    return exe
+
+
+def unpack_wheels(wheels, dest):
+    """Each wheel (a zip) unpacked into dest/<distribution>/ (a site-packages of its own); returns them."""
+    import zipfile
+    dirs = {}
+    for wheel in sorted(wheels):
+        dist = os.path.basename(wheel).split("-")[0].lower()
+        target = os.path.join(dest, dist)
+        with zipfile.ZipFile(wheel) as z:
+            z.extractall(target)
+        dirs[dist] = target
+    return dirs
+
+
+def floor_venv_with_packages(work, name, package_dirs):
+    """A hand-made venv whose site-packages holds the unpacked wheels (copies, as pip would install)."""
+    python = floor_venv(work, name, [])
+    site = os.path.join(work.floor, f"{name}.venv", f"lib/python{PY_VERSION}/site-packages")
+    os.unlink(os.path.join(site, "_floor.pth"))
+    for d in package_dirs:
+        shutil.copytree(d, site, dirs_exist_ok=True)
+    return python

@@ -12,13 +12,15 @@ import statistics
 import time
 
 
-def run_once(argv, env):
+def run_once(argv, env, faults=None):
     t0 = time.perf_counter_ns()
     pid = os.posix_spawn(argv[0], argv, env, file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])
-    _, status = os.waitpid(pid, 0)
+    _, status, usage = os.wait4(pid, 0)
     t1 = time.perf_counter_ns()
     if status != 0:
         raise RuntimeError(f"{argv} exited with status {status}")
+    if faults is not None:
+        faults.append(usage.ru_minflt)
     return (t1 - t0) / 1e6
 
 
@@ -36,14 +38,14 @@ def compare(a, b, rounds, warmup=10, seed=1):
     for _ in range(warmup):
         run_once(*a)
         run_once(*b)
-    ta, tb, diff = [], [], []
+    ta, tb, diff, fa, fb = [], [], [], [], []
     for _ in range(rounds):
         if rng.random() < 0.5:
-            x = run_once(*a)
-            y = run_once(*b)
+            x = run_once(*a, faults=fa)
+            y = run_once(*b, faults=fb)
         else:
-            y = run_once(*b)
-            x = run_once(*a)
+            y = run_once(*b, faults=fb)
+            x = run_once(*a, faults=fa)
         ta.append(x)
         tb.append(y)
         diff.append(x - y)
@@ -54,4 +56,7 @@ def compare(a, b, rounds, warmup=10, seed=1):
         "diff_median_ms": statistics.median(diff),
         "diff_q25_ms": quantile(diff, 0.25),
         "diff_q75_ms": quantile(diff, 0.75),
+        # Minor page faults of the whole process (launcher and what it execs), from wait4's rusage.
+        "a_minflt_median": statistics.median(fa),
+        "b_minflt_median": statistics.median(fb),
     }

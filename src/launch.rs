@@ -26,7 +26,10 @@ pub fn run(args: Vec<OsString>) -> Result<()> {
     }
     let env = Environment::capture();
     let pid = std::process::id();
-    crate::depth::enter(env.get(crate::depth::VAR), pid, sys::parent_pid())?;
+    let inherited_depth = env.get(crate::depth::VAR);
+    // The parent's PID matters only for an inherited depth: no system call when there is none.
+    let parent = inherited_depth.map_or(0, |_| sys::parent_pid());
+    crate::depth::enter(inherited_depth, pid, parent)?;
     let debug = env.get("PY_LAUNCHER_DEBUG");
     let (mode, unknown) = DebugMode::from_env(debug, env.get("RULES_PYTHON_BOOTSTRAP_VERBOSE"));
     if unknown {

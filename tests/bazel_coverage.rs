@@ -152,6 +152,26 @@ fn instrumentation_flags_decide_what_is_measured() {
 
 #[test]
 #[ignore = "needs Bazel; run by scripts/test"]
+fn a_launcher_binary_started_by_the_test_adds_its_own_coverage() {
+    // The test takes one branch, the binary it starts (a py_launcher_binary in its data) the other: the
+    // merged counts add up, and the binary's own file is there.
+    let b = setup();
+    let dat = coverage(&b, &[], "//covered:shapes_subprocess_test");
+    assert_eq!(
+        lcov_lines(&dat),
+        BTreeMap::from([
+            (
+                "covered/shapes.py".to_owned(),
+                vec![(1, 2), (4, 2), (5, 2), (6, 1), (7, 1)]
+            ),
+            ("covered/shapes_cli.py".to_owned(), vec![(1, 1), (3, 1)]),
+        ]),
+        "coverage.dat:\n{dat}"
+    );
+}
+
+#[test]
+#[ignore = "needs Bazel; run by scripts/test"]
 fn coverage_of_a_main_module_test() {
     let b = setup();
     let dat = coverage(&b, &[], "//covered:shapes_module_test");

@@ -234,6 +234,26 @@ fn a_json_plan_to_a_closed_stdout_is_an_error() {
 }
 
 #[test]
+fn a_json_plan_to_dev_null_opened_read_write_is_written() {
+    // Python's subprocess.DEVNULL opens /dev/null read-write: an open descriptor, not a closed one.
+    use std::os::unix::process::CommandExt;
+    let app = App::hello();
+    app.finalize();
+    let mut cmd = app.command().env("PY_LAUNCHER_DEBUG", "json");
+    // SAFETY: open(2), dup2(2) and close(2) are async-signal-safe.
+    unsafe {
+        cmd.command.pre_exec(|| {
+            let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+            libc::dup2(fd, 1);
+            libc::close(fd);
+            Ok(())
+        });
+    }
+    let run = cmd.run();
+    assert_eq!(run.code(), Some(0), "{run}");
+}
+
+#[test]
 fn a_setuid_or_setgid_launcher_refuses_to_run() {
     if unsafe { libc::geteuid() } != 0 {
         eprintln!("skipped: needs root to give the binary to another user");

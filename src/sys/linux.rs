@@ -7,11 +7,13 @@ use std::fs::File;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// What std's runtime start-up did that the launcher still needs: file descriptors 0, 1 and 2 open, so
 /// that no file the launcher opens takes one of their numbers (a venv file written as if it were stderr,
 /// or the interpreter's stdout). One `poll` asks for all three; a closed one gets `/dev/null`, as std did.
 pub fn start_up() {
+    let mut closed = STARTED;
     let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
         fd,
         events: 0,
@@ -32,20 +34,23 @@ pub fn start_up() {
                 if libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) != pfd.fd {
                     libc::abort();
                 }
-                if pfd.fd == 1 {
-                    STDOUT_WAS_CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
-                }
+                closed |= 1 << pfd.fd;
             }
         }
     }
+    CLOSED_AT_START.store(closed, Ordering::Relaxed);
 }
 
-static STDOUT_WAS_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Bit `fd` set: that standard descriptor was closed when the launcher started (and is `/dev/null` now);
+/// [`STARTED`] set: [`start_up`] ran, so the other bits are known.
+static CLOSED_AT_START: AtomicU8 = AtomicU8::new(0);
+const STARTED: u8 = 0x80;
 
-/// Whether descriptor 1 was closed when the launcher started ([`start_up`] put `/dev/null` there), so
-/// that output meant for it (the JSON plan) would be lost.
-pub fn stdout_was_closed() -> bool {
-    STDOUT_WAS_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
+/// Whether standard descriptor `fd` was closed when the launcher started: known exactly when
+/// [`start_up`] ran (the launcher binary), `None` otherwise.
+pub fn closed_at_start(fd: i32) -> Option<bool> {
+    let bits = CLOSED_AT_START.load(Ordering::Relaxed);
+    (bits & STARTED != 0).then(|| bits & (1 << fd) != 0)
 }
 
 /// `main`'s arguments as OS strings.

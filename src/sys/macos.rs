@@ -10,6 +10,11 @@ use std::path::PathBuf;
 /// std's runtime start-up already did what the Linux launcher does here.
 pub fn start_up() {}
 
+/// std's runtime start-up reopened any closed standard descriptor without saying which: unknown.
+pub fn closed_at_start(_fd: i32) -> Option<bool> {
+    None
+}
+
 pub fn open_own_executable() -> io::Result<File> {
     File::open(std::env::current_exe()?)
 }
@@ -26,9 +31,4 @@ pub fn invoked_path(argv0: Option<&OsString>) -> Option<PathBuf> {
 pub fn is_secure_exec() -> bool {
     // SAFETY: issetugid has no preconditions.
     unsafe { libc::issetugid() != 0 }
-}
-
-/// Not known here: std's runtime start-up reopens a closed descriptor 1 on `/dev/null` without telling.
-pub fn stdout_was_closed() -> bool {
-    false
 }

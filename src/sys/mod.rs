@@ -41,8 +41,29 @@ pub fn check_regular(meta: &std::fs::Metadata, max: u64) -> std::io::Result<()> 
 /// if the file grows while it is read.
 pub fn read_regular(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let (file, meta) = open_regular(path, max)?;
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(max).read_to_end(&mut bytes)?;
+    let (mut file, meta) = open_regular(path, max)?;
+    // One byte more than `fstat` said (within `max`), so that a file that grew is still read to its end
+    // or to `max`; a short read of a regular file is its end, so the usual case is one `read`, with no
+    // second one to see end-of-file.
+    let mut bytes = vec![0; (meta.len().saturating_add(1)).min(max) as usize];
+    let mut filled = 0;
+    while filled < bytes.len() || (bytes.len() as u64) < max {
+        if filled == bytes.len() {
+            let grown = (bytes.len() as u64 * 2).max(1).min(max);
+            bytes.resize(grown as usize, 0);
+        }
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => {
+                filled += n;
+                if filled < bytes.len() {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    bytes.truncate(filled);
     Ok(bytes)
 }

@@ -35,9 +35,15 @@ pub fn is_executable(meta: &Metadata) -> bool {
     meta.is_file() && meta.permissions().mode() & 0o111 != 0
 }
 
+/// On Linux the kernel hands it over at exec (`AT_EUID`, the launcher never changes it): no system call.
 pub fn effective_uid() -> u32 {
+    #[cfg(target_os = "linux")]
+    // SAFETY: getauxval has no preconditions; AT_EUID is always present on Linux.
+    let uid = unsafe { libc::getauxval(libc::AT_EUID) as u32 };
+    #[cfg(not(target_os = "linux"))]
     // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+    let uid = unsafe { libc::geteuid() };
+    uid
 }
 
 pub fn owner_and_mode(meta: &Metadata) -> (u32, u32) {
@@ -224,16 +230,45 @@ pub fn run_capturing_stdout(
     }
 }
 
+fn stdout_was_closed() -> bool {
+    // The Linux launcher's own start-up knows (a `/dev/null` opened read-write by a caller, as Python's
+    // `subprocess.DEVNULL` does, is not a closed descriptor); the guess below is for std's start-up.
+    if let Some(closed) = super::closed_at_start(1) {
+        return closed;
+    }
+    // SAFETY: fcntl and fstat on a descriptor number, into a local buffer.
+    unsafe {
+        let flags = libc::fcntl(1, libc::F_GETFL);
+        if flags < 0 {
+            return true;
+        }
+        if flags & libc::O_ACCMODE != libc::O_RDWR {
+            return false;
+        }
+        let mut st: libc::stat = std::mem::zeroed();
+        if libc::fstat(1, &mut st) != 0 || st.st_mode & libc::S_IFMT != libc::S_IFCHR {
+            return false;
+        }
+        std::fs::metadata("/dev/null")
+            .is_ok_and(|null| std::os::unix::fs::MetadataExt::rdev(&null) == st.st_rdev as u64)
+    }
+}
+
 /// The parent's process ID.
 pub fn parent_pid() -> u32 {
     std::os::unix::process::parent_id()
 }
 
 /// Writes all of `bytes` to file descriptor 1. Unlike `std::io::stdout`, a closed descriptor (EBADF) is
-/// an error here, not silently treated as success; so is a descriptor 1 that was closed when the
-/// launcher started and that start-up put `/dev/null` on (`stdout_was_closed`, known on Linux).
+/// an error here, not silently treated as success.
+///
+/// A descriptor 1 that was closed when we started is also an error. The start-up reopens a closed
+/// standard descriptor on `/dev/null` (so that no file the launcher opens takes its number): the Linux
+/// launcher's own start-up records which ones it reopened (`closed_at_start`); where std's runtime did it,
+/// `/dev/null` open read-write on descriptor 1 is taken to mean "closed", as a shell's `>/dev/null`
+/// (write-only) never gives that.
 pub fn write_stdout(mut bytes: &[u8]) -> io::Result<()> {
-    if super::stdout_was_closed() {
+    if stdout_was_closed() {
         return Err(io::Error::new(
             io::ErrorKind::BrokenPipe,
             "it was closed when the launcher started",
@@ -315,10 +350,23 @@ pub fn open_regular(path: &Path, max: u64) -> io::Result<(std::fs::File, Metadat
 
 /// Opens a file for reading without blocking (a FIFO without a writer reads as empty) and without taking
 /// a controlling terminal.
+///
+/// `openat` rather than std's `open`: on musl, `open` follows an `O_CLOEXEC` open with a redundant
+/// `fcntl`, one system call per file on the warm path.
 pub fn open_nonblocking(path: &Path) -> io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
+    let c_path = CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: a NUL-terminated path; the descriptor returned is owned by the File below.
+    let fd = unsafe {
+        libc::openat(
+            libc::AT_FDCWD,
+            c_path.as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_NOCTTY,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened and is owned by nobody else.
+    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) })
 }

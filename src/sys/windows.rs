@@ -134,7 +134,3 @@ pub fn write_stdout(bytes: &[u8]) -> io::Result<()> {
 pub fn open_nonblocking(path: &Path) -> io::Result<File> {
     File::open(path)
 }
-
-pub fn stdout_was_closed() -> bool {
-    false
-}

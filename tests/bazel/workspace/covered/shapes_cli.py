@@ -1,0 +1,3 @@
+from covered import shapes
+
+print(shapes.sign(-1))
