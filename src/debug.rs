@@ -12,12 +12,11 @@ use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
-
 use crate::descriptor::InterpreterForm;
 use crate::environment::Environment;
 use crate::error::show;
+use crate::interpreter::Kind;
+use crate::json::Writer;
 use crate::plan::Plan;
 use crate::runfiles::{Mode, Runfiles};
 use crate::venv::{self, Venv, VenvKind};
@@ -221,176 +220,144 @@ pub fn plan_json(plan: &Plan, cwd: Option<&Path>) -> String {
         Mode::Manifest => None,
     };
     let entries = import_path(&plan.venv);
-    let args = |range: std::ops::Range<usize>| -> Vec<Lossy> {
-        plan.argv[range].iter().map(|a| Lossy(a)).collect()
+    let lossy = |w: &mut Writer, value: &OsStr| {
+        w.string(&value.to_string_lossy());
     };
-    let report = Report {
-        version: 1,
-        launcher_version: crate::version::launcher_version(),
-        target: &plan.target,
-        stub: plan.stub.as_ref().map(|stub| StubReport {
-            path: Lossy::path(&stub.path),
-            template: &stub.template,
-            facts: stub
+    let opt_path = |w: &mut Writer, value: Option<&Path>| match value {
+        Some(path) => lossy(w, path.as_os_str()),
+        None => {
+            w.null();
+        }
+    };
+    let args = |w: &mut Writer, args: &[OsString]| {
+        w.begin_array();
+        for arg in args {
+            lossy(w, arg);
+        }
+        w.end_array();
+    };
+    let mut w = Writer::new();
+    w.begin_object();
+    w.key("version").number(1);
+    w.key("launcher_version")
+        .string(&crate::version::launcher_version());
+    w.key("target").string(&plan.target);
+    w.key("stub");
+    match &plan.stub {
+        Some(stub) => {
+            w.begin_object().key("path");
+            lossy(&mut w, stub.path.as_os_str());
+            w.key("template").string(&stub.template);
+            w.key("facts").begin_object();
+            // Sorted and without repeated keys, as a JSON object should be.
+            let facts: std::collections::BTreeMap<&str, &str> = stub
                 .facts
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect(),
-        }),
-        runfiles: RunfilesReport {
-            mode: plan.runfiles_mode,
-            root: Lossy::path(&plan.runfiles_root),
-            manifest: plan.manifest.as_deref().map(Lossy::path),
-        },
-        interpreter: InterpreterReport {
-            configured: &plan.configured_interpreter,
-            form: match plan.interpreter.form {
-                InterpreterForm::Absolute => "absolute",
-                InterpreterForm::Runfiles => "runfiles",
-                InterpreterForm::PathSearch => "path-search",
-            },
-            path: Lossy::path(&plan.interpreter.path),
-            kind: plan.interpreter.kind,
-            version: plan.interpreter.version.map(|v| v.to_string()),
-        },
-        venv: VenvReport {
-            kind: plan.venv.kind,
-            dir: Lossy::path(&plan.venv.dir),
-            python: Lossy::path(&plan.venv.python),
-            site_packages: Lossy::path(&plan.venv.site_packages),
-            created: plan.venv.created,
-            reason: &plan.venv.reason,
-        },
-        executable: Lossy::path(&plan.executable),
-        argv: plan.argv.iter().map(|a| Lossy(a)).collect(),
-        main: plan.main.as_deref().map(Lossy::path),
-        main_module: plan.main_module.as_deref(),
-        interpreter_args: args(1..plan.debugger_args_index),
-        debugger_args: args(plan.debugger_args_index..plan.program_index),
-        user_args: args(plan.user_args_index..plan.argv.len()),
-        user_args_index: plan.user_args_index,
-        cwd: cwd.map(Lossy::path),
-        env: EnvReport {
-            set: EnvMap(&plan.env_set),
-            unset: plan.env_unset.iter().map(|k| Lossy(k)).collect(),
-        },
-        build_info: BuildInfoReport {
-            build_config: plan.build_config.as_deref().map(Lossy::path),
-            stable_status: stamp("stable.txt").map(|p| p.to_string_lossy().into_owned()),
-            volatile_status: stamp("volatile.txt").map(|p| p.to_string_lossy().into_owned()),
-        },
-        import_path: entries
-            .iter()
-            .map(|(path, exists)| ImportEntry {
-                path: Lossy::path(path),
-                exists: *exists,
-            })
-            .collect(),
-    };
-    // Plain strings, booleans and maps: serialising them cannot fail.
-    serde_json::to_string(&report).unwrap_or_default()
-}
-
-#[derive(Serialize)]
-struct Report<'a> {
-    version: u32,
-    launcher_version: String,
-    target: &'a str,
-    stub: Option<StubReport<'a>>,
-    runfiles: RunfilesReport<'a>,
-    interpreter: InterpreterReport<'a>,
-    venv: VenvReport<'a>,
-    executable: Lossy<'a>,
-    argv: Vec<Lossy<'a>>,
-    main: Option<Lossy<'a>>,
-    main_module: Option<&'a str>,
-    interpreter_args: Vec<Lossy<'a>>,
-    debugger_args: Vec<Lossy<'a>>,
-    user_args: Vec<Lossy<'a>>,
-    user_args_index: usize,
-    cwd: Option<Lossy<'a>>,
-    env: EnvReport<'a>,
-    build_info: BuildInfoReport<'a>,
-    import_path: Vec<ImportEntry<'a>>,
-}
-
-#[derive(Serialize)]
-struct ImportEntry<'a> {
-    path: Lossy<'a>,
-    exists: bool,
-}
-
-#[derive(Serialize)]
-struct StubReport<'a> {
-    path: Lossy<'a>,
-    template: &'a str,
-    facts: std::collections::BTreeMap<&'a str, &'a str>,
-}
-
-#[derive(Serialize)]
-struct RunfilesReport<'a> {
-    mode: Mode,
-    root: Lossy<'a>,
-    manifest: Option<Lossy<'a>>,
-}
-
-#[derive(Serialize)]
-struct InterpreterReport<'a> {
-    configured: &'a str,
-    form: &'static str,
-    path: Lossy<'a>,
-    kind: crate::interpreter::Kind,
-    version: Option<String>,
-}
-
-#[derive(Serialize)]
-struct VenvReport<'a> {
-    kind: VenvKind,
-    dir: Lossy<'a>,
-    python: Lossy<'a>,
-    site_packages: Lossy<'a>,
-    created: bool,
-    reason: &'a str,
-}
-
-#[derive(Serialize)]
-struct EnvReport<'a> {
-    set: EnvMap<'a>,
-    unset: Vec<Lossy<'a>>,
-}
-
-#[derive(Serialize)]
-struct BuildInfoReport<'a> {
-    build_config: Option<Lossy<'a>>,
-    stable_status: Option<String>,
-    volatile_status: Option<String>,
-}
-
-/// An OS string shown as JSON text, non-UTF-8 bytes replaced by U+FFFD.
-struct Lossy<'a>(&'a OsStr);
-
-impl<'a> Lossy<'a> {
-    fn path(path: &'a Path) -> Lossy<'a> {
-        Lossy(path.as_os_str())
-    }
-}
-
-impl Serialize for Lossy<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0.to_string_lossy())
-    }
-}
-
-struct EnvMap<'a>(&'a [(OsString, OsString)]);
-
-impl Serialize for EnvMap<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (k, v) in self.0 {
-            map.serialize_entry(&k.to_string_lossy(), &v.to_string_lossy())?;
+                .collect();
+            for (key, value) in facts {
+                w.key(key).string(value);
+            }
+            w.end_object().end_object();
         }
-        map.end()
+        None => {
+            w.null();
+        }
     }
+    w.key("runfiles")
+        .begin_object()
+        .key("mode")
+        .string(match plan.runfiles_mode {
+            Mode::Directory => "directory",
+            Mode::Manifest => "manifest",
+        });
+    w.key("root");
+    lossy(&mut w, plan.runfiles_root.as_os_str());
+    w.key("manifest");
+    opt_path(&mut w, plan.manifest.as_deref());
+    w.end_object();
+    w.key("interpreter").begin_object();
+    w.key("configured").string(&plan.configured_interpreter);
+    w.key("form").string(match plan.interpreter.form {
+        InterpreterForm::Absolute => "absolute",
+        InterpreterForm::Runfiles => "runfiles",
+        InterpreterForm::PathSearch => "path-search",
+    });
+    w.key("path");
+    lossy(&mut w, plan.interpreter.path.as_os_str());
+    w.key("kind").string(match plan.interpreter.kind {
+        Kind::Binary => "binary",
+        Kind::Script => "script",
+        Kind::Unknown => "unknown",
+    });
+    w.key("version")
+        .opt_string(plan.interpreter.version.map(|v| v.to_string()).as_deref());
+    w.end_object();
+    let venv = &plan.venv;
+    w.key("venv")
+        .begin_object()
+        .key("kind")
+        .string(match venv.kind {
+            VenvKind::BuildTime => "build-time",
+            VenvKind::RunTime => "run-time",
+        });
+    for (key, path) in [
+        ("dir", &venv.dir),
+        ("python", &venv.python),
+        ("site_packages", &venv.site_packages),
+    ] {
+        w.key(key);
+        lossy(&mut w, path.as_os_str());
+    }
+    w.key("created").boolean(venv.created);
+    w.key("reason").string(&venv.reason);
+    w.end_object();
+    w.key("executable");
+    lossy(&mut w, plan.executable.as_os_str());
+    w.key("argv");
+    args(&mut w, &plan.argv);
+    w.key("main");
+    opt_path(&mut w, plan.main.as_deref());
+    w.key("main_module").opt_string(plan.main_module.as_deref());
+    w.key("interpreter_args");
+    args(&mut w, &plan.argv[1..plan.debugger_args_index]);
+    w.key("debugger_args");
+    args(
+        &mut w,
+        &plan.argv[plan.debugger_args_index..plan.program_index],
+    );
+    w.key("user_args");
+    args(&mut w, &plan.argv[plan.user_args_index..]);
+    w.key("user_args_index").number(plan.user_args_index as u64);
+    w.key("cwd");
+    opt_path(&mut w, cwd);
+    w.key("env").begin_object().key("set").begin_object();
+    for (name, value) in &plan.env_set {
+        w.key(&name.to_string_lossy());
+        lossy(&mut w, value);
+    }
+    w.end_object().key("unset");
+    args(&mut w, &plan.env_unset);
+    w.end_object();
+    w.key("build_info").begin_object().key("build_config");
+    opt_path(&mut w, plan.build_config.as_deref());
+    for (key, name) in [
+        ("stable_status", "stable.txt"),
+        ("volatile_status", "volatile.txt"),
+    ] {
+        w.key(key);
+        opt_path(&mut w, stamp(name).as_deref());
+    }
+    w.end_object();
+    w.key("import_path").begin_array();
+    for (path, exists) in &entries {
+        w.begin_object().key("path");
+        lossy(&mut w, path.as_os_str());
+        w.key("exists").boolean(*exists).end_object();
+    }
+    w.end_array();
+    w.end_object();
+    w.finish()
 }
 
 #[cfg(test)]

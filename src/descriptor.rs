@@ -8,52 +8,37 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, Result};
+use crate::json::{Reader, Writer};
 use crate::python_version::PythonVersion;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Descriptor {
     pub version: u32,
     pub target: String,
     pub workspace_name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub main: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub main_module: Option<String>,
     pub interpreter: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub python_version: Option<String>,
-    #[serde(default)]
     pub imports: Vec<String>,
-    #[serde(default, skip_serializing_if = "is_false")]
     pub import_all: bool,
-    #[serde(default)]
     pub interpreter_args: Vec<String>,
-    #[serde(default)]
     pub env: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub venv: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_config: Option<String>,
-    #[serde(default, skip_serializing_if = "is_false")]
     pub system_site_packages: bool,
     /// Runfiles path of the directory holding coverage.py's `coverage` package; set only in a build with
     /// coverage enabled, used only when the test runner asks for coverage (`src/coverage.rs`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage_tool: Option<String>,
     /// This executable is a build-time venv's `bin/python3`, not a binary: it only execs the absolute
     /// `interpreter` with its own path as `argv[0]` (see `launch::venv_python`). No main, no venv.
-    #[serde(default, skip_serializing_if = "is_false")]
     pub venv_python: bool,
     /// How the venv is chosen and made when it differs from the default (build-time venv with
     /// `bin/python3`, else a run-time venv of the launcher's own). Not part of the JSON schema: only a
     /// stub translator (`stub.rs`) sets it.
-    #[serde(skip)]
     pub venv_policy: VenvPolicy,
 }
 
@@ -72,10 +57,6 @@ pub struct VenvPolicy {
     /// manifest-only runfiles the build-time venv's real directory is then found through its
     /// `pyvenv.cfg`.
     pub link_build_time: bool,
-}
-
-fn is_false(value: &bool) -> bool {
-    !*value
 }
 
 /// The three forms of a `py_runtime` interpreter.
@@ -112,7 +93,7 @@ impl InterpreterForm {
 impl Descriptor {
     /// Parses and validates descriptor JSON.
     pub fn from_json(bytes: &[u8]) -> Result<Descriptor> {
-        let descriptor: Descriptor = serde_json::from_slice(bytes).map_err(|err| {
+        let descriptor = parse(bytes).map_err(|err| {
             Error::descriptor(
                 format!("descriptor is not valid: {err}"),
                 "rebuild the binary; if you wrote the descriptor by hand, compare it with docs/descriptor.md",
@@ -122,9 +103,44 @@ impl Descriptor {
         Ok(descriptor)
     }
 
+    /// The canonical JSON form: fields in schema order, absent options and false flags left out.
     pub fn to_json(&self) -> Vec<u8> {
-        // Serialising plain strings, lists and maps cannot fail.
-        serde_json::to_vec(self).unwrap_or_default()
+        let mut w = Writer::new();
+        w.begin_object();
+        w.key("version").number(self.version.into());
+        w.key("target").string(&self.target);
+        w.key("workspace_name").string(&self.workspace_name);
+        let optional = |w: &mut Writer, key: &str, value: &Option<String>| {
+            if let Some(value) = value {
+                w.key(key).string(value);
+            }
+        };
+        let flag = |w: &mut Writer, key: &str, value: bool| {
+            if value {
+                w.key(key).boolean(true);
+            }
+        };
+        optional(&mut w, "main", &self.main);
+        optional(&mut w, "main_module", &self.main_module);
+        w.key("interpreter").string(&self.interpreter);
+        optional(&mut w, "python_version", &self.python_version);
+        w.key("imports")
+            .strings(self.imports.iter().map(String::as_str));
+        flag(&mut w, "import_all", self.import_all);
+        w.key("interpreter_args")
+            .strings(self.interpreter_args.iter().map(String::as_str));
+        w.key("env").begin_object();
+        for (key, value) in &self.env {
+            w.key(key).string(value);
+        }
+        w.end_object();
+        optional(&mut w, "venv", &self.venv);
+        optional(&mut w, "build_config", &self.build_config);
+        flag(&mut w, "system_site_packages", self.system_site_packages);
+        optional(&mut w, "coverage_tool", &self.coverage_tool);
+        flag(&mut w, "venv_python", self.venv_python);
+        w.end_object();
+        w.finish().into_bytes()
     }
 
     pub fn validate(&self) -> Result<()> {
@@ -269,6 +285,110 @@ impl Descriptor {
             .or(self.venv.as_deref())
             .or(self.build_config.as_deref())
     }
+}
+
+/// The JSON schema's fields, in order (`to_json` writes them in this order too; `parse` matches them
+/// by these indexes).
+const FIELDS: [&str; 16] = [
+    "version",
+    "target",
+    "workspace_name",
+    "main",
+    "main_module",
+    "interpreter",
+    "python_version",
+    "imports",
+    "import_all",
+    "interpreter_args",
+    "env",
+    "venv",
+    "build_config",
+    "system_site_packages",
+    "coverage_tool",
+    "venv_python",
+];
+
+/// The fields without a default, in the order their absence is reported.
+const REQUIRED: [usize; 4] = [0, 1, 2, 5];
+
+/// Reads the JSON into a descriptor: one object, each field at most once, unknown fields refused,
+/// `null` allowed for the optional strings only. Values are checked later, by `validate`.
+fn parse(bytes: &[u8]) -> std::result::Result<Descriptor, String> {
+    let mut d = Descriptor::default();
+    let mut seen = [false; FIELDS.len()];
+    let mut r = Reader::new(bytes);
+    r.object("struct Descriptor", |r, key| {
+        // A `match` on the name compiles to a switch on its length, then one comparison.
+        let field = match key.as_str() {
+            "version" => Some(0),
+            "target" => Some(1),
+            "workspace_name" => Some(2),
+            "main" => Some(3),
+            "main_module" => Some(4),
+            "interpreter" => Some(5),
+            "python_version" => Some(6),
+            "imports" => Some(7),
+            "import_all" => Some(8),
+            "interpreter_args" => Some(9),
+            "env" => Some(10),
+            "venv" => Some(11),
+            "build_config" => Some(12),
+            "system_site_packages" => Some(13),
+            "coverage_tool" => Some(14),
+            "venv_python" => Some(15),
+            _ => None,
+        };
+        let Some(field) = field else {
+            let expected = FIELDS.map(|f| format!("`{f}`")).join(", ");
+            return Err(r.error(&format!(
+                "unknown field `{key}`, expected one of {expected}"
+            )));
+        };
+        if std::mem::replace(&mut seen[field], true) {
+            return Err(r.error(&format!("duplicate field `{key}`")));
+        }
+        let optional = |r: &mut Reader| -> std::result::Result<Option<String>, String> {
+            if r.null()? {
+                Ok(None)
+            } else {
+                r.string().map(Some)
+            }
+        };
+        let strings = |r: &mut Reader, list: &mut Vec<String>| {
+            r.array("a sequence", |r| {
+                list.push(r.string()?);
+                Ok(())
+            })
+        };
+        match field {
+            0 => d.version = r.u32()?,
+            1 => d.target = r.string()?,
+            2 => d.workspace_name = r.string()?,
+            3 => d.main = optional(r)?,
+            4 => d.main_module = optional(r)?,
+            5 => d.interpreter = r.string()?,
+            6 => d.python_version = optional(r)?,
+            7 => strings(r, &mut d.imports)?,
+            8 => d.import_all = r.boolean()?,
+            9 => strings(r, &mut d.interpreter_args)?,
+            10 => r.object("a map", |r, name| {
+                let value = r.string()?;
+                d.env.insert(name, value);
+                Ok(())
+            })?,
+            11 => d.venv = optional(r)?,
+            12 => d.build_config = optional(r)?,
+            13 => d.system_site_packages = r.boolean()?,
+            14 => d.coverage_tool = optional(r)?,
+            _ => d.venv_python = r.boolean()?,
+        }
+        Ok(())
+    })?;
+    if let Some(&missing) = REQUIRED.iter().find(|&&i| !seen[i]) {
+        return Err(r.error(&format!("missing field `{}`", FIELDS[missing])));
+    }
+    r.end()?;
+    Ok(d)
 }
 
 /// Lexically joins a relative runfiles path to a runfiles directory (`""` for the root), folding `.` and

@@ -12,8 +12,6 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 use crate::debug::Trace;
 use crate::descriptor::{Descriptor, InterpreterForm};
 use crate::error::{show_path, Error, Result};
@@ -21,8 +19,7 @@ use crate::python_version::PythonVersion;
 use crate::runfiles::Runfiles;
 use crate::sys::{self, FileId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// A real interpreter binary whose major.minor is known from its name or its stdlib directory.
     Binary,

@@ -21,6 +21,7 @@ pub mod error;
 pub mod finalize;
 pub mod hash;
 pub mod interpreter;
+pub mod json;
 pub mod launch;
 pub mod limits;
 pub mod manifest;

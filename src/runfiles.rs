@@ -14,14 +14,11 @@ use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 use crate::debug::Trace;
 use crate::error::{show_path, Error, Result};
 use crate::manifest::{Entry, LookupError, Manifest};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Directory,
     Manifest,

@@ -15,8 +15,6 @@ use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 use crate::debug::Trace;
 use crate::descriptor::Descriptor;
 use crate::error::{show_path, Result};
@@ -37,8 +35,7 @@ pub const VENV_CONFIG: &str = "pyvenv.cfg";
 pub const BUILD_INFO_MODULE: &str = include_str!("../../templates/bazel_build_info.py");
 pub const BINARY_INFO_MODULE: &str = include_str!("../../templates/bazel_binary_info.py");
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VenvKind {
     BuildTime,
     RunTime,

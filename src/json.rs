@@ -1,0 +1,486 @@
+//! The little JSON the launcher needs, without serde: a strict reader of the values a descriptor holds
+//! (strings, `u32`, booleans, `null`, arrays of strings, objects of strings; `descriptor` drives it and
+//! owns the schema) and a compact writer (the descriptor's canonical form and the JSON plan in `debug`).
+//!
+//! The reader follows RFC 8259: white space is space, tab, LF and CR; strings are UTF-8 with no raw
+//! control characters and `\u` escapes paired for surrogates. Its error texts read like serde_json's
+//! (`missing field`, `unknown field`, `at line L column C`), which the tests and docs quote. The writer
+//! escapes `"`, `\` and the control characters (`\b`, `\f`, `\n`, `\r`, `\t`, else `\u00XX`) and
+//! nothing else, as serde_json did, so the descriptor's canonical bytes are unchanged.
+
+use std::fmt::Write as _;
+
+/// A reader over one JSON document. Errors are messages without the position; [`Reader::error`] adds it.
+pub struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(bytes: &'a [u8]) -> Reader<'a> {
+        Reader { bytes, pos: 0 }
+    }
+
+    /// The message with the position of the byte being read, as `… at line L column C`.
+    pub fn error(&self, message: &str) -> String {
+        let end = self.pos.min(self.bytes.len());
+        let done = &self.bytes[..end];
+        let line = 1 + done.iter().filter(|&&b| b == b'\n').count();
+        let column = end - done.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        format!("{message} at line {line} column {column}")
+    }
+
+    fn white_space(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    /// The next byte after white space, not consumed.
+    pub fn peek(&mut self) -> Option<u8> {
+        self.white_space();
+        self.bytes.get(self.pos).copied()
+    }
+
+    /// Consumes `byte` if it comes next (after white space).
+    pub fn eat(&mut self, byte: u8) -> bool {
+        if self.peek() == Some(byte) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Requires `byte` next; `what` names it in the error.
+    pub fn expect(&mut self, byte: u8, what: &str) -> Result<(), String> {
+        match self.peek() {
+            Some(b) if b == byte => {
+                self.pos += 1;
+                Ok(())
+            }
+            None => Err(self.error("EOF while parsing a value")),
+            Some(_) => Err(self.error(&format!("expected {what}"))),
+        }
+    }
+
+    /// Succeeds when only white space is left.
+    pub fn end(&mut self) -> Result<(), String> {
+        match self.peek() {
+            None => Ok(()),
+            Some(_) => Err(self.error("trailing characters")),
+        }
+    }
+
+    /// The error for a value of the wrong type where `expected` was wanted.
+    fn invalid_type(&mut self, expected: &str) -> String {
+        let found = match self.peek() {
+            None => return self.error("EOF while parsing a value"),
+            Some(b'"') => "string",
+            Some(b'[') => "sequence",
+            Some(b'{') => "map",
+            Some(b't' | b'f') => "boolean",
+            Some(b'n') => "null",
+            Some(b'-' | b'0'..=b'9') => "number",
+            Some(_) => return self.error("expected value"),
+        };
+        self.error(&format!("invalid type: {found}, expected {expected}"))
+    }
+
+    fn literal(&mut self, word: &[u8]) -> bool {
+        if self.bytes[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// `null`, consumed if it comes next.
+    pub fn null(&mut self) -> Result<bool, String> {
+        if self.peek() != Some(b'n') {
+            return Ok(false);
+        }
+        if self.literal(b"null") {
+            Ok(true)
+        } else {
+            Err(self.error("expected ident"))
+        }
+    }
+
+    pub fn boolean(&mut self) -> Result<bool, String> {
+        if self.peek() == Some(b't') && self.literal(b"true") {
+            return Ok(true);
+        }
+        if self.peek() == Some(b'f') && self.literal(b"false") {
+            return Ok(false);
+        }
+        Err(self.invalid_type("a boolean"))
+    }
+
+    /// A non-negative integer that fits `u32`; a fraction, an exponent or a sign is refused.
+    pub fn u32(&mut self) -> Result<u32, String> {
+        if !matches!(self.peek(), Some(b'0'..=b'9')) {
+            return Err(self.invalid_type("u32"));
+        }
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+        let digits = &self.bytes[start..self.pos];
+        if digits.len() > 1 && digits[0] == b'0' {
+            self.pos = start + 1;
+            return Err(self.error("invalid number"));
+        }
+        if let Some(b'.' | b'e' | b'E') = self.bytes.get(self.pos) {
+            self.pos = start;
+            return Err(self.invalid_type("u32"));
+        }
+        let mut value: u64 = 0;
+        for &d in digits {
+            value = value * 10 + u64::from(d - b'0');
+            if value > u64::from(u32::MAX) {
+                self.pos = start;
+                return Err(self.error("invalid value: integer out of range, expected u32"));
+            }
+        }
+        Ok(value as u32)
+    }
+
+    pub fn string(&mut self) -> Result<String, String> {
+        if self.peek() != Some(b'"') {
+            return Err(self.invalid_type("a string"));
+        }
+        self.pos += 1;
+        // The common case: no escape, so the text is one slice of the input.
+        let rest = &self.bytes[self.pos..];
+        if let Some(end) = rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        {
+            if rest[end] == b'"' {
+                let text = std::str::from_utf8(&rest[..end])
+                    .map_err(|_| self.error("invalid unicode code point"))?;
+                self.pos += end + 1;
+                return Ok(text.to_owned());
+            }
+        }
+        let mut out = Vec::new();
+        loop {
+            let start = self.pos;
+            while let Some(&b) = self.bytes.get(self.pos) {
+                if b == b'"' || b == b'\\' || b < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            out.extend_from_slice(&self.bytes[start..self.pos]);
+            match self.bytes.get(self.pos) {
+                None => return Err(self.error("EOF while parsing a string")),
+                Some(b'"') => {
+                    self.pos += 1;
+                    break;
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    self.escape(&mut out)?;
+                }
+                Some(_) => {
+                    return Err(self
+                        .error("control character (\\u0000-\\u001F) found while parsing a string"))
+                }
+            }
+        }
+        // Escapes push whole UTF-8 sequences and `"`/`\` never occur inside a multi-byte one, so the
+        // raw runs keep their boundaries: checking the whole is checking every run.
+        String::from_utf8(out).map_err(|_| self.error("invalid unicode code point"))
+    }
+
+    fn escape(&mut self, out: &mut Vec<u8>) -> Result<(), String> {
+        let Some(&b) = self.bytes.get(self.pos) else {
+            return Err(self.error("EOF while parsing a string"));
+        };
+        self.pos += 1;
+        let simple = match b {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'/' => b'/',
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'u' => {
+                let first = self.hex4()?;
+                let code = match first {
+                    0xD800..=0xDBFF => {
+                        if !(self.literal(b"\\u")) {
+                            return Err(self.error("lone leading surrogate in hex escape"));
+                        }
+                        let second = self.hex4()?;
+                        if !(0xDC00..=0xDFFF).contains(&second) {
+                            return Err(self.error("lone leading surrogate in hex escape"));
+                        }
+                        0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+                    }
+                    0xDC00..=0xDFFF => {
+                        return Err(self.error("lone trailing surrogate in hex escape"))
+                    }
+                    code => code,
+                };
+                let c =
+                    char::from_u32(code).ok_or_else(|| self.error("invalid unicode code point"))?;
+                out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                return Ok(());
+            }
+            _ => return Err(self.error("invalid escape")),
+        };
+        out.push(simple);
+        Ok(())
+    }
+
+    fn hex4(&mut self) -> Result<u32, String> {
+        let mut value = 0;
+        for _ in 0..4 {
+            let digit = match self.bytes.get(self.pos) {
+                None => return Err(self.error("EOF while parsing a string")),
+                Some(&b) => (b as char).to_digit(16),
+            };
+            let Some(digit) = digit else {
+                return Err(self.error("invalid escape"));
+            };
+            value = value * 16 + digit;
+            self.pos += 1;
+        }
+        Ok(value)
+    }
+
+    /// Calls `item` for each element of an array (`[` next, after white space).
+    pub fn array(
+        &mut self,
+        expected: &str,
+        mut item: impl FnMut(&mut Self) -> Result<(), String>,
+    ) -> Result<(), String> {
+        if self.peek() != Some(b'[') {
+            return Err(self.invalid_type(expected));
+        }
+        self.pos += 1;
+        if self.eat(b']') {
+            return Ok(());
+        }
+        loop {
+            item(self)?;
+            if self.eat(b',') {
+                continue;
+            }
+            return self.expect(b']', "`,` or `]`");
+        }
+    }
+
+    /// Calls `entry` with each key of an object, the reader then at its value (`{` next).
+    pub fn object(
+        &mut self,
+        expected: &str,
+        mut entry: impl FnMut(&mut Self, String) -> Result<(), String>,
+    ) -> Result<(), String> {
+        if self.peek() != Some(b'{') {
+            return Err(self.invalid_type(expected));
+        }
+        self.pos += 1;
+        if self.eat(b'}') {
+            return Ok(());
+        }
+        loop {
+            if self.peek() != Some(b'"') {
+                return Err(self.error("key must be a string"));
+            }
+            let key = self.string()?;
+            self.expect(b':', "`:`")?;
+            entry(self, key)?;
+            if self.eat(b',') {
+                continue;
+            }
+            return self.expect(b'}', "`,` or `}`");
+        }
+    }
+}
+
+/// A compact JSON writer. Values, keys and the ends of arrays and objects are written in order; the
+/// writer puts the commas.
+pub struct Writer {
+    out: String,
+    comma: bool,
+}
+
+impl Writer {
+    pub fn new() -> Writer {
+        // A plan is a few kilobytes: start big enough to skip the first few reallocations.
+        Writer {
+            out: String::with_capacity(1024),
+            comma: false,
+        }
+    }
+
+    pub fn finish(self) -> String {
+        self.out
+    }
+
+    fn value(&mut self) -> &mut String {
+        if self.comma {
+            self.out.push(',');
+        }
+        self.comma = true;
+        &mut self.out
+    }
+
+    pub fn key(&mut self, key: &str) -> &mut Writer {
+        self.string(key);
+        self.out.push(':');
+        self.comma = false;
+        self
+    }
+
+    pub fn string(&mut self, value: &str) -> &mut Writer {
+        push_string(self.value(), value);
+        self
+    }
+
+    pub fn opt_string(&mut self, value: Option<&str>) -> &mut Writer {
+        match value {
+            Some(value) => self.string(value),
+            None => self.null(),
+        }
+    }
+
+    pub fn null(&mut self) -> &mut Writer {
+        self.value().push_str("null");
+        self
+    }
+
+    pub fn boolean(&mut self, value: bool) -> &mut Writer {
+        self.value().push_str(if value { "true" } else { "false" });
+        self
+    }
+
+    pub fn number(&mut self, value: u64) -> &mut Writer {
+        let _ = write!(self.value(), "{value}");
+        self
+    }
+
+    pub fn begin_object(&mut self) -> &mut Writer {
+        self.value().push('{');
+        self.comma = false;
+        self
+    }
+
+    pub fn end_object(&mut self) -> &mut Writer {
+        self.out.push('}');
+        self.comma = true;
+        self
+    }
+
+    pub fn begin_array(&mut self) -> &mut Writer {
+        self.value().push('[');
+        self.comma = false;
+        self
+    }
+
+    pub fn end_array(&mut self) -> &mut Writer {
+        self.out.push(']');
+        self.comma = true;
+        self
+    }
+
+    /// An array of strings.
+    pub fn strings<'s>(&mut self, values: impl IntoIterator<Item = &'s str>) -> &mut Writer {
+        self.begin_array();
+        for value in values {
+            self.string(value);
+        }
+        self.end_array()
+    }
+}
+
+/// `value` as a JSON string literal.
+fn push_string(out: &mut String, value: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in value.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&value[start..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&value[start..]);
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_round_trip_with_serde_json_escapes() {
+        let text = "a\"b\\c\n\r\t\u{8}\u{c}\u{1}\u{1f}\u{7f}é😀/";
+        let mut w = Writer::new();
+        w.string(text);
+        let out = w.finish();
+        assert_eq!(
+            out,
+            "\"a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f\u{7f}é😀/\""
+        );
+        assert_eq!(Reader::new(out.as_bytes()).string().unwrap(), text);
+        let escaped = br#""\ud83d\ude00\u00e9\/""#;
+        assert_eq!(Reader::new(escaped).string().unwrap(), "😀é/");
+    }
+
+    #[test]
+    fn bad_strings_and_numbers_are_refused() {
+        for bad in [
+            &b"\"\\ud83d\""[..],
+            b"\"\\ude00\"",
+            b"\"\\x\"",
+            b"\"a\nb\"",
+            b"\"\xff\"",
+            b"\"abc",
+        ] {
+            assert!(Reader::new(bad).string().is_err(), "{bad:?}");
+        }
+        for bad in [&b"01"[..], b"1.0", b"-1", b"1e2", b"4294967296", b"\"1\""] {
+            assert!(Reader::new(bad).u32().is_err(), "{bad:?}");
+        }
+        assert_eq!(Reader::new(b" 4294967295").u32(), Ok(u32::MAX));
+    }
+
+    #[test]
+    fn writer_puts_the_commas() {
+        let mut w = Writer::new();
+        w.begin_object().key("a").number(1).key("b").begin_array();
+        w.string("x").null().begin_object().end_object().end_array();
+        w.key("c").boolean(false).end_object();
+        assert_eq!(w.finish(), r#"{"a":1,"b":["x",null,{}],"c":false}"#);
+    }
+
+    #[test]
+    fn errors_carry_the_position() {
+        let mut r = Reader::new(b"{\n  \"a\": x}");
+        r.expect(b'{', "`{`").unwrap();
+        assert_eq!(r.string().unwrap(), "a");
+        r.expect(b':', "`:`").unwrap();
+        assert_eq!(r.string().unwrap_err(), "expected value at line 2 column 7");
+    }
+}
