@@ -177,7 +177,9 @@ fn resolve_files(d: &Descriptor, runfiles: &Runfiles, env: &Environment) -> Resu
     let policy = &d.venv_policy;
     let venv_key = d.venv.as_ref().and_then(|v| match runfiles.mode {
         Mode::Directory => Some(v.clone()),
-        Mode::Manifest => policy.link_build_time.then(|| format!("{v}/pyvenv.cfg")),
+        Mode::Manifest => policy
+            .link_build_time
+            .then(|| format!("{v}/{}", venv::VENV_CONFIG)),
     });
     let coverage_key = coverage::wanted(d, env);
     let wanted: [Option<&str>; 6] = [
