@@ -34,7 +34,7 @@ impl DebugMode {
     ///
     /// Values are case-insensitive: `json`; `1`, `true`, `yes`, `on`, `text` (the trace); empty, `0`,
     /// `false`, `no`, `off` (nothing, unless `RULES_PYTHON_BOOTSTRAP_VERBOSE` is non-empty).
-    pub fn from_env(
+    pub(crate) fn from_env(
         debug: Option<&OsStr>,
         rules_python_verbose: Option<&OsStr>,
     ) -> (DebugMode, bool) {
@@ -69,7 +69,7 @@ impl DebugMode {
 }
 
 /// The one-line warning for a `PY_LAUNCHER_DEBUG` value that is not one of the known words.
-pub fn unknown_mode_warning(value: &OsStr) -> String {
+pub(crate) fn unknown_mode_warning(value: &OsStr) -> String {
     format!(
         "py-launcher: warning: PY_LAUNCHER_DEBUG={} is not a known value (1 for the trace, json for the \
          launch plan, 0 for off; any case); showing the trace\n",
@@ -91,7 +91,7 @@ impl Trace {
     }
 
     /// Whether the text trace is on (work done only to be traced checks this first).
-    pub fn enabled(&self) -> bool {
+    pub(crate) fn enabled(&self) -> bool {
         self.mode == DebugMode::Text
     }
 
@@ -109,7 +109,7 @@ impl Trace {
 }
 
 /// Traces the venv's import path, each entry with whether it exists.
-pub fn trace_import_path(venv: &Venv, trace: &mut Trace) {
+pub(crate) fn trace_import_path(venv: &Venv, trace: &mut Trace) {
     if !trace.enabled() {
         return;
     }
@@ -128,7 +128,7 @@ pub fn trace_import_path(venv: &Venv, trace: &mut Trace) {
 
 /// Traces what the program gets: build information, argv, one line per environment change, and the
 /// inherited variables that change what Python does.
-pub fn trace_launch(
+pub(crate) fn trace_launch(
     trace: &mut Trace,
     runfiles: &Runfiles,
     build_config: Option<&Path>,
@@ -212,7 +212,7 @@ pub fn import_path(venv: &Venv) -> Vec<(PathBuf, bool)> {
 
 /// The plan as one JSON document (`PY_LAUNCHER_DEBUG=json`, described by docs/plan.schema.json).
 /// Non-UTF-8 bytes are replaced by U+FFFD.
-pub fn plan_json(plan: &Plan, cwd: Option<&Path>) -> String {
+pub(crate) fn plan_json(plan: &Plan, cwd: Option<&Path>) -> String {
     let stamp = |name: &str| match plan.runfiles_mode {
         Mode::Directory => {
             Some(plan.runfiles_root.join("bazel_build_info").join(name)).filter(|p| p.is_file())

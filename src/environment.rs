@@ -30,7 +30,7 @@ pub struct ChildEnv {
     #[cfg(unix)]
     pub added: Vec<CString>,
     #[cfg(not(unix))]
-    pub vars: Vec<(OsString, OsString)>,
+    pub(crate) vars: Vec<(OsString, OsString)>,
 }
 
 #[cfg(unix)]
@@ -43,14 +43,14 @@ fn split(entry: &[u8]) -> (&[u8], &[u8]) {
 
 impl Environment {
     #[cfg(unix)]
-    pub fn capture() -> Environment {
+    pub(crate) fn capture() -> Environment {
         Environment {
             entries: crate::sys::environ_entries(),
         }
     }
 
     #[cfg(not(unix))]
-    pub fn capture() -> Environment {
+    pub(crate) fn capture() -> Environment {
         Environment {
             vars: std::env::vars_os().collect(),
         }

@@ -1,7 +1,7 @@
 //! Shared helpers: a private sandbox per test, a hello-world binary laid out the way Bazel lays out
 //! runfiles (every file a symlink into a separate source tree), the real finalize tool, and a command
 //! runner that starts from an empty environment and prints everything useful when an assertion fails.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 pub mod bazel;
 pub mod release;
