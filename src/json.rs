@@ -11,18 +11,18 @@
 use std::fmt::Write as _;
 
 /// A reader over one JSON document. Errors are messages without the position; [`Reader::error`] adds it.
-pub struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(bytes: &'a [u8]) -> Reader<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Reader<'a> {
         Reader { bytes, pos: 0 }
     }
 
     /// The message with the position of the byte being read, as `… at line L column C`.
-    pub fn error(&self, message: &str) -> String {
+    pub(crate) fn error(&self, message: &str) -> String {
         let end = self.pos.min(self.bytes.len());
         let done = &self.bytes[..end];
         let line = 1 + done.iter().filter(|&&b| b == b'\n').count();
@@ -37,13 +37,13 @@ impl<'a> Reader<'a> {
     }
 
     /// The next byte after white space, not consumed.
-    pub fn peek(&mut self) -> Option<u8> {
+    pub(crate) fn peek(&mut self) -> Option<u8> {
         self.white_space();
         self.bytes.get(self.pos).copied()
     }
 
     /// Consumes `byte` if it comes next (after white space).
-    pub fn eat(&mut self, byte: u8) -> bool {
+    pub(crate) fn eat(&mut self, byte: u8) -> bool {
         if self.peek() == Some(byte) {
             self.pos += 1;
             true
@@ -53,7 +53,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Requires `byte` next; `what` names it in the error.
-    pub fn expect(&mut self, byte: u8, what: &str) -> Result<(), String> {
+    pub(crate) fn expect(&mut self, byte: u8, what: &str) -> Result<(), String> {
         match self.peek() {
             Some(b) if b == byte => {
                 self.pos += 1;
@@ -65,7 +65,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Succeeds when only white space is left.
-    pub fn end(&mut self) -> Result<(), String> {
+    pub(crate) fn end(&mut self) -> Result<(), String> {
         match self.peek() {
             None => Ok(()),
             Some(_) => Err(self.error("trailing characters")),
@@ -97,7 +97,7 @@ impl<'a> Reader<'a> {
     }
 
     /// `null`, consumed if it comes next.
-    pub fn null(&mut self) -> Result<bool, String> {
+    pub(crate) fn null(&mut self) -> Result<bool, String> {
         if self.peek() != Some(b'n') {
             return Ok(false);
         }
@@ -108,7 +108,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn boolean(&mut self) -> Result<bool, String> {
+    pub(crate) fn boolean(&mut self) -> Result<bool, String> {
         if self.peek() == Some(b't') && self.literal(b"true") {
             return Ok(true);
         }
@@ -119,7 +119,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A non-negative integer that fits `u32`; a fraction, an exponent or a sign is refused.
-    pub fn u32(&mut self) -> Result<u32, String> {
+    pub(crate) fn u32(&mut self) -> Result<u32, String> {
         if !matches!(self.peek(), Some(b'0'..=b'9')) {
             return Err(self.invalid_type("u32"));
         }
@@ -147,7 +147,7 @@ impl<'a> Reader<'a> {
         Ok(value as u32)
     }
 
-    pub fn string(&mut self) -> Result<String, String> {
+    pub(crate) fn string(&mut self) -> Result<String, String> {
         if self.peek() != Some(b'"') {
             return Err(self.invalid_type("a string"));
         }
@@ -256,7 +256,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Calls `item` for each element of an array (`[` next, after white space).
-    pub fn array(
+    pub(crate) fn array(
         &mut self,
         expected: &str,
         mut item: impl FnMut(&mut Self) -> Result<(), String>,
@@ -278,7 +278,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Calls `entry` with each key of an object, the reader then at its value (`{` next).
-    pub fn object(
+    pub(crate) fn object(
         &mut self,
         expected: &str,
         mut entry: impl FnMut(&mut Self, String) -> Result<(), String>,
@@ -307,13 +307,19 @@ impl<'a> Reader<'a> {
 
 /// A compact JSON writer. Values, keys and the ends of arrays and objects are written in order; the
 /// writer puts the commas.
-pub struct Writer {
+pub(crate) struct Writer {
     out: String,
     comma: bool,
 }
 
+impl Default for Writer {
+    fn default() -> Writer {
+        Writer::new()
+    }
+}
+
 impl Writer {
-    pub fn new() -> Writer {
+    pub(crate) fn new() -> Writer {
         // A plan is a few kilobytes: start big enough to skip the first few reallocations.
         Writer {
             out: String::with_capacity(1024),
@@ -321,7 +327,7 @@ impl Writer {
         }
     }
 
-    pub fn finish(self) -> String {
+    pub(crate) fn finish(self) -> String {
         self.out
     }
 
@@ -333,66 +339,66 @@ impl Writer {
         &mut self.out
     }
 
-    pub fn key(&mut self, key: &str) -> &mut Writer {
+    pub(crate) fn key(&mut self, key: &str) -> &mut Writer {
         self.string(key);
         self.out.push(':');
         self.comma = false;
         self
     }
 
-    pub fn string(&mut self, value: &str) -> &mut Writer {
+    pub(crate) fn string(&mut self, value: &str) -> &mut Writer {
         push_string(self.value(), value);
         self
     }
 
-    pub fn opt_string(&mut self, value: Option<&str>) -> &mut Writer {
+    pub(crate) fn opt_string(&mut self, value: Option<&str>) -> &mut Writer {
         match value {
             Some(value) => self.string(value),
             None => self.null(),
         }
     }
 
-    pub fn null(&mut self) -> &mut Writer {
+    pub(crate) fn null(&mut self) -> &mut Writer {
         self.value().push_str("null");
         self
     }
 
-    pub fn boolean(&mut self, value: bool) -> &mut Writer {
+    pub(crate) fn boolean(&mut self, value: bool) -> &mut Writer {
         self.value().push_str(if value { "true" } else { "false" });
         self
     }
 
-    pub fn number(&mut self, value: u64) -> &mut Writer {
+    pub(crate) fn number(&mut self, value: u64) -> &mut Writer {
         let _ = write!(self.value(), "{value}");
         self
     }
 
-    pub fn begin_object(&mut self) -> &mut Writer {
+    pub(crate) fn begin_object(&mut self) -> &mut Writer {
         self.value().push('{');
         self.comma = false;
         self
     }
 
-    pub fn end_object(&mut self) -> &mut Writer {
+    pub(crate) fn end_object(&mut self) -> &mut Writer {
         self.out.push('}');
         self.comma = true;
         self
     }
 
-    pub fn begin_array(&mut self) -> &mut Writer {
+    pub(crate) fn begin_array(&mut self) -> &mut Writer {
         self.value().push('[');
         self.comma = false;
         self
     }
 
-    pub fn end_array(&mut self) -> &mut Writer {
+    pub(crate) fn end_array(&mut self) -> &mut Writer {
         self.out.push(']');
         self.comma = true;
         self
     }
 
     /// An array of strings.
-    pub fn strings<'s>(&mut self, values: impl IntoIterator<Item = &'s str>) -> &mut Writer {
+    pub(crate) fn strings<'s>(&mut self, values: impl IntoIterator<Item = &'s str>) -> &mut Writer {
         self.begin_array();
         for value in values {
             self.string(value);

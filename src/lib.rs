@@ -9,12 +9,13 @@
 //! [`interpreter`], [`python_version`], [`venv`] (decision, cache, builder, `.pth`), [`hash`], [`limits`]
 //! (shared with finalize), `depth` (the launcher-loop guard), [`environment`] (the inherited and the
 //! child's environment), `plan` (argv and environment), `coverage` (running under coverage.py),
-//! [`launch`] (the flow), [`debug`] (tracing and the JSON plan), [`error`] (messages and exit codes),
+//! [`launch`] (the flow), [`debug`] (tracing and the JSON plan), `json` (the small JSON reader and
+//! writer that stand in for serde), [`error`] (messages and exit codes),
 //! [`finalize`] (the build-side tool), [`version`], [`words`] (interpreter-args splitting), [`sys`] (the
 //! OS seam) and [`arena`] (the launcher binary's allocator).
 //!
 //! Modules are public only when the binaries, the fuzz harness (`fuzz/harness.rs`) or the integration
-//! tests use them; `depth`, `plan` and `coverage` are crate-private.
+//! tests use them; `depth`, `plan`, `coverage` and `json` are crate-private.
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 
@@ -28,7 +29,7 @@ pub mod error;
 pub mod finalize;
 pub mod hash;
 pub mod interpreter;
-pub mod json;
+pub(crate) mod json;
 pub mod launch;
 pub mod limits;
 pub mod manifest;
