@@ -1,9 +1,12 @@
 //! The one Python-version type: a `major.minor` pair, as the descriptor states it, as an interpreter's
 //! name or probe reports it, and as a venv's `lib/pythonX.Y` directories spell it.
 
+#![warn(missing_docs)]
+
 use std::ffi::OsStr;
 use std::fmt;
 
+/// A Python `major.minor` version; a free-threaded build's `t` is not part of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PythonVersion {
     pub(crate) major: u32,
@@ -11,6 +14,7 @@ pub struct PythonVersion {
 }
 
 impl PythonVersion {
+    /// `major.minor`.
     pub const fn new(major: u32, minor: u32) -> PythonVersion {
         PythonVersion { major, minor }
     }

@@ -331,10 +331,12 @@ pub(crate) fn create_private_file(path: &Path) -> io::Result<std::fs::File> {
     Ok(file)
 }
 
+/// Creates `link` as a symbolic link to `target`.
 pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
     std::os::unix::fs::symlink(target, link)
 }
 
+/// The error `exec` reports for a file the kernel cannot execute (no `#!`, not a binary format).
 pub const ENOEXEC: i32 = libc::ENOEXEC;
 
 /// Opens a file for reading only if it is a regular file of at most `max` bytes. The open itself never

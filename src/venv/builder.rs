@@ -4,6 +4,8 @@
 //! leave exactly one, and a launch killed half-way leaves only a temporary directory that a later
 //! creating launch sweeps.
 
+#![warn(missing_docs)]
+
 use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Write};
@@ -27,6 +29,7 @@ pub struct Layout {
     /// What `bin/<name>` links to.
     pub interpreter: PathBuf,
     pub(crate) bin_name: OsString,
+    /// The interpreter's version: it names `lib/pythonX.Y`.
     pub version: PythonVersion,
     /// Length of the `.pth` file (its content is decided once, from the runfiles, when it is made).
     pub(crate) pth_len: u64,
@@ -34,6 +37,7 @@ pub struct Layout {
     pub(crate) link_to: Option<PathBuf>,
     /// With `link_to`: the linked venv's site-packages when the policy names it.
     pub(crate) linked_site_packages: Option<String>,
+    /// Whether `pyvenv.cfg` says `include-system-site-packages = true`.
     pub system_site_packages: bool,
 }
 
