@@ -23,6 +23,7 @@ PycInfo = provider(
     fields = {
         "app": "depset: .pyc files of main-repository libraries.",
         "third_party": "depset: .pyc files of external repositories' libraries.",
+        "own": "list: the .pyc files of this target's own sources (py_launcher_image_layers' shared layers).",
     },
 )
 
@@ -105,7 +106,7 @@ def _compile(ctx, target, rt):
 def _precompile_aspect_impl(target, ctx):
     if PyLauncherInfo in target:
         # A launcher binary in data: its own .pyc files are already in its PyLauncherInfo groups.
-        return [PycInfo(app = depset(), third_party = depset())]
+        return [PycInfo(app = depset(), third_party = depset(), own = [])]
     children = _children(ctx.rule.attr)
     pycs = []
     rt = ctx.attr._precompile_runtime[_PrecompileRuntimeInfo]
@@ -115,11 +116,13 @@ def _precompile_aspect_impl(target, ctx):
     return [PycInfo(
         app = depset([] if external else pycs, transitive = [c.app for c in children]),
         third_party = depset(pycs if external else [], transitive = [c.third_party for c in children]),
+        own = pycs,
     )]
 
 precompile_aspect = aspect(
     implementation = _precompile_aspect_impl,
     attr_aspects = ["deps", "data"],
+    provides = [PycInfo],
     attrs = {
         "_precompile_runtime": attr.label(default = Label("//bazel/private:precompile_runtime")),
         "_precompiler": attr.label(default = Label("//bazel/private:precompile.py"), allow_single_file = True),
