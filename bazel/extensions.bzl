@@ -18,6 +18,7 @@ _toolchains = tag_class(
     attrs = {
         "build_from_source": attr.bool(doc = "Build the binaries for this machine with cargo."),
         "python_version": attr.string(doc = "\"X.Y\" for runtimes that do not declare their version."),
+        "coverage_tool": attr.string(doc = "The label of a target providing coverage.py (docs/coverage.md)."),
         "cargo": attr.string(doc = "The cargo executable (default: found on PATH, $CARGO_HOME/bin, ~/.cargo/bin)."),
     },
 )
@@ -32,6 +33,7 @@ def _py_launcher_impl(mctx):
         name = "py_launcher_toolchains",
         build_from_source = settings.build_from_source if settings else False,
         python_version = settings.python_version if settings else "",
+        coverage_tool = settings.coverage_tool if settings else "",
         cargo = settings.cargo if settings else "",
     )
 

@@ -16,6 +16,7 @@ def py_launcher_register_toolchains(
         name = "py_launcher_toolchains",
         build_from_source = False,
         python_version = "",
+        coverage_tool = "",
         cargo = ""):
     """Declares @<name> (the toolchains) and registers them.
 
@@ -27,12 +28,16 @@ def py_launcher_register_toolchains(
       python_version: "X.Y" for Python runtimes that do not declare their version (Bazel 4-7's built-in
         py_runtime only says "PY3"): names the build-time venv's lib/pythonX.Y. Empty (default): the
         launcher finds the version at run time and makes the venv then.
+      coverage_tool: the label, as a string (e.g. "@pypi_coverage//:coverage"), of a target providing
+        coverage.py, for `bazel coverage` of py_launcher_test targets (docs/coverage.md). Empty
+        (default): tests run as usual under `bazel coverage` and report no coverage data.
       cargo: the cargo executable to use (default: `cargo` on PATH, then $CARGO_HOME/bin, ~/.cargo/bin).
     """
     py_launcher_toolchains_repo(
         name = name,
         build_from_source = build_from_source,
         python_version = python_version,
+        coverage_tool = coverage_tool,
         cargo = cargo,
     )
     native.register_toolchains("@%s//toolchains:all" % name)

@@ -575,8 +575,8 @@ pub fn manifest(data: &[u8]) {
     join_runfiles(data);
 }
 
-/// `join_runfiles` never climbs above the root and never leaves `.`, `..` or empty segments, given
-/// a normalised base (the launcher only ever passes the directory of a validated runfiles path or of
+/// `descriptor::join_runfiles_path` never climbs above the root and never leaves `.`, `..` or empty
+/// segments, given a normalised base (the launcher only ever passes the directory of a validated runfiles path or of
 /// an earlier join; a base holding `..` is kept as it is).
 pub fn join_runfiles(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
@@ -584,7 +584,7 @@ pub fn join_runfiles(data: &[u8]) {
     if !base.is_empty() && py_launcher::descriptor::check_runfiles_path("base", base).is_err() {
         return;
     }
-    if let Some(joined) = py_launcher::manifest::join_runfiles(base, relative) {
+    if let Some(joined) = py_launcher::descriptor::join_runfiles_path(base, relative) {
         assert!(!joined.starts_with('/'));
         if !joined.is_empty() {
             assert!(

@@ -60,7 +60,8 @@ unsafe impl GlobalAlloc for BumpAllocator {
             let start = (base + current + layout.align() - 1) & !(layout.align() - 1);
             let end = start - base + layout.size();
             if end > ARENA_SIZE {
-                return System.alloc(layout);
+                // SAFETY: the caller's layout, as `GlobalAlloc::alloc` requires it.
+                return unsafe { System.alloc(layout) };
             }
             match self.next.compare_exchange_weak(
                 current,
@@ -76,7 +77,8 @@ unsafe impl GlobalAlloc for BumpAllocator {
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if !self.owns(ptr) {
-            return System.dealloc(ptr, layout);
+            // SAFETY: not ours, so `System` allocated it with this layout.
+            return unsafe { System.dealloc(ptr, layout) };
         }
         let offset = ptr as usize - self.base();
         // Only the most recent allocation can be given back; the rest is reclaimed by `exec`/exit.
@@ -110,11 +112,16 @@ unsafe impl GlobalAlloc for BumpAllocator {
             }
         }
         // SAFETY: same alignment as the caller's layout, which `realloc`'s contract says is valid.
-        let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
-        let new = self.alloc(new_layout);
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        // SAFETY: a valid non-zero-size layout (realloc's contract: new_size > 0).
+        let new = unsafe { self.alloc(new_layout) };
         if !new.is_null() {
-            std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
-            self.dealloc(ptr, layout);
+            // SAFETY: `ptr` holds layout.size() readable bytes, `new` new_size writable ones, and
+            // they do not overlap (a fresh allocation); `ptr` came from this allocator with `layout`.
+            unsafe {
+                std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+                self.dealloc(ptr, layout);
+            }
         }
         new
     }

@@ -17,10 +17,10 @@ use crate::environment::Environment;
 use crate::error::{show, Error, Result};
 
 /// The driver's source, run with `python -c` so that no file of ours is ever measured or imported.
-pub const DRIVER: &str = include_str!("../templates/coverage_driver.py");
+pub(crate) const DRIVER: &str = include_str!("../templates/coverage_driver.py");
 
 /// The runfiles path whose resolution locates the tool (its package's `__init__.py`), when coverage is on.
-pub fn wanted(descriptor: &Descriptor, env: &Environment) -> Option<String> {
+pub(crate) fn wanted(descriptor: &Descriptor, env: &Environment) -> Option<String> {
     let tool = descriptor.coverage_tool.as_deref()?;
     env.get("COVERAGE_DIR")?;
     Some(format!("{tool}/coverage/__init__.py"))
@@ -28,7 +28,7 @@ pub fn wanted(descriptor: &Descriptor, env: &Environment) -> Option<String> {
 
 /// A drop-in stub's `%coverage_tool%` (a runfiles path of a file of coverage.py, such as
 /// `pypi_coverage/coverage/__main__.py`) -> the directory holding the `coverage` package.
-pub fn dir_of_entry_point(path: &str) -> Option<String> {
+pub(crate) fn dir_of_entry_point(path: &str) -> Option<String> {
     let (dir, _file) = path.rsplit_once('/')?;
     Some(dir.strip_suffix("/coverage").unwrap_or(dir).to_owned())
 }
@@ -37,7 +37,7 @@ pub fn dir_of_entry_point(path: &str) -> Option<String> {
 /// or, when the descriptor names no tool, from `PYTHON_COVERAGE` (see `from_env`). Directory-mode
 /// runfiles join paths without looking, so the coverage mode (only) checks the file is there: a missing
 /// tool is a runfiles error, not a Python traceback.
-pub fn tool(
+pub(crate) fn tool(
     d: &Descriptor,
     env: &Environment,
     key: Option<&str>,
@@ -83,7 +83,7 @@ fn from_env(env: &Environment) -> Option<PathBuf> {
     Some(dir.join("coverage/__init__.py"))
 }
 
-pub fn trace(tool: Option<&Path>, trace: &mut Trace) {
+pub(crate) fn trace(tool: Option<&Path>, trace: &mut Trace) {
     if let Some(tool) = tool {
         trace.note(|| {
             format!(
@@ -95,7 +95,7 @@ pub fn trace(tool: Option<&Path>, trace: &mut Trace) {
 }
 
 /// The arguments that replace the main file (or `-m MODULE`) in argv.
-pub fn argv(
+pub(crate) fn argv(
     tool_dir: &Path,
     workspace: &str,
     main: Option<&Path>,

@@ -129,7 +129,7 @@ pub fn trace_import_path(venv: &Venv, trace: &mut Trace) {
 
 /// Traces what the program gets: build information, argv, one line per environment change, and the
 /// inherited variables that change what Python does.
-pub fn trace_launch(
+pub(crate) fn trace_launch(
     trace: &mut Trace,
     runfiles: &Runfiles,
     build_config: Option<&Path>,
@@ -213,7 +213,7 @@ pub fn import_path(venv: &Venv) -> Vec<(PathBuf, bool)> {
 
 /// The plan as one JSON document (`PY_LAUNCHER_DEBUG=json`, described by docs/plan.schema.json).
 /// Non-UTF-8 bytes are replaced by U+FFFD.
-pub fn plan_json(plan: &Plan, cwd: Option<&Path>) -> String {
+pub(crate) fn plan_json(plan: &Plan, cwd: Option<&Path>) -> String {
     let stamp = |name: &str| match plan.runfiles_mode {
         Mode::Directory => {
             Some(plan.runfiles_root.join("bazel_build_info").join(name)).filter(|p| p.is_file())

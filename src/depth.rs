@@ -13,13 +13,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use crate::error::{Error, Result};
 use crate::limits::MAX_EXEC_DEPTH;
 
-pub const VAR: &str = "PY_LAUNCHER_EXEC_DEPTH";
+pub(crate) const VAR: &str = "PY_LAUNCHER_EXEC_DEPTH";
 
 /// This launch's depth (0 for the first launcher in a process), for the probe it may spawn.
 static CURRENT: AtomicU32 = AtomicU32::new(0);
 
 /// Reads the inherited value and refuses a launch that is too deep. `pid`/`parent` are this process's.
-pub fn enter(inherited: Option<&OsStr>, pid: u32, parent: u32) -> Result<u32> {
+pub(crate) fn enter(inherited: Option<&OsStr>, pid: u32, parent: u32) -> Result<u32> {
     let depth = inherited.and_then(|v| counted(v, pid, parent)).unwrap_or(0);
     if depth >= MAX_EXEC_DEPTH {
         return Err(Error::usage(
@@ -47,12 +47,12 @@ fn counted(value: &OsStr, pid: u32, parent: u32) -> Option<u32> {
 }
 
 /// The value handed to the program this process becomes.
-pub fn for_exec(pid: u32) -> OsString {
+pub(crate) fn for_exec(pid: u32) -> OsString {
     format!("{pid}:{}", CURRENT.load(Ordering::Relaxed) + 1).into()
 }
 
 /// The value handed to an interpreter probe this process spawns.
-pub fn for_probe(pid: u32) -> OsString {
+pub(crate) fn for_probe(pid: u32) -> OsString {
     format!("{pid}:{}:probe", CURRENT.load(Ordering::Relaxed) + 1).into()
 }
 

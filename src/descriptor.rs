@@ -271,6 +271,27 @@ impl Descriptor {
     }
 }
 
+/// Lexically joins a relative runfiles path to a runfiles directory (`""` for the root), folding `.` and
+/// `..` segments: `("_main", "../repo/x")` → `repo/x`, the runfiles path of a file whose Bazel
+/// `short_path` is `../repo/x`. `None` if it climbs above the runfiles root. The one normaliser of
+/// runfiles paths: manifest symlink targets and drop-in stub values go through it, and
+/// `runfiles_path` in `bazel/private/shared.bzl` is its Starlark mirror for `short_path`s
+/// (`tests/bazel_mirror.rs` feeds both the same table). Operating-system paths are another matter
+/// (`runfiles::normalize_lexically`).
+pub fn join_runfiles_path(base: &str, relative: &str) -> Option<String> {
+    let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
+    for part in relative.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            part => parts.push(part),
+        }
+    }
+    Some(parts.join("/"))
+}
+
 /// Refuses anything that is not a normalised, relative, `/`-separated runfiles path: such a value
 /// would escape the runfiles root or name the same file two ways.
 pub fn check_runfiles_path(field: &str, path: &str) -> Result<()> {

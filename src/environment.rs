@@ -10,9 +10,9 @@
 use std::ffi::{OsStr, OsString};
 
 #[cfg(unix)]
-use std::ffi::{CStr, CString};
+use crate::sys::{os_str_bytes, os_str_from_bytes};
 #[cfg(unix)]
-use std::os::unix::ffi::OsStrExt;
+use std::ffi::CString;
 
 pub struct Environment {
     /// `NAME=value` bytes; each is followed in memory by the NUL that ends its `environ` string.
@@ -34,11 +34,6 @@ pub struct ChildEnv {
 }
 
 #[cfg(unix)]
-extern "C" {
-    static environ: *const *const libc::c_char;
-}
-
-#[cfg(unix)]
 fn split(entry: &[u8]) -> (&[u8], &[u8]) {
     match memchr::memchr(b'=', entry) {
         Some(eq) => (&entry[..eq], &entry[eq + 1..]),
@@ -49,17 +44,9 @@ fn split(entry: &[u8]) -> (&[u8], &[u8]) {
 impl Environment {
     #[cfg(unix)]
     pub fn capture() -> Environment {
-        let mut entries = Vec::new();
-        // SAFETY: `environ` is a NULL-terminated array of NUL-terminated strings set up by the C runtime;
-        // nothing in this process modifies the environment, so the strings live until exit.
-        unsafe {
-            let mut cursor = environ;
-            while !cursor.is_null() && !(*cursor).is_null() {
-                entries.push(CStr::from_ptr(*cursor).to_bytes());
-                cursor = cursor.add(1);
-            }
+        Environment {
+            entries: crate::sys::environ_entries(),
         }
-        Environment { entries }
     }
 
     #[cfg(not(unix))]
@@ -76,7 +63,7 @@ impl Environment {
         self.entries
             .iter()
             .find(|e| e.len() > name.len() && e[name.len()] == b'=' && e.starts_with(name))
-            .map(|e| OsStr::from_bytes(&e[name.len() + 1..]))
+            .map(|e| os_str_from_bytes(&e[name.len() + 1..]))
     }
 
     #[cfg(not(unix))]
@@ -89,7 +76,7 @@ impl Environment {
         {
             self.entries.iter().map(|e| {
                 let (k, v) = split(e);
-                (OsStr::from_bytes(k), OsStr::from_bytes(v))
+                (os_str_from_bytes(k), os_str_from_bytes(v))
             })
         }
         #[cfg(not(unix))]
@@ -110,15 +97,15 @@ impl Environment {
                 .entries
                 .iter()
                 .copied()
-                .filter(|e| !replaced(OsStr::from_bytes(split(e).0)))
+                .filter(|e| !replaced(os_str_from_bytes(split(e).0)))
                 .collect();
             let added = set
                 .iter()
                 .filter_map(|(k, v)| {
                     let mut entry = Vec::with_capacity(k.len() + v.len() + 1);
-                    entry.extend_from_slice(k.as_bytes());
+                    entry.extend_from_slice(os_str_bytes(k));
                     entry.push(b'=');
-                    entry.extend_from_slice(v.as_bytes());
+                    entry.extend_from_slice(os_str_bytes(v));
                     // The descriptor refuses NUL in names and values, and OS strings from the
                     // environment cannot hold one, so nothing is dropped here in practice.
                     CString::new(entry).ok()
@@ -140,13 +127,4 @@ impl Environment {
     }
 }
 
-/// Bytes from an OS string, re-wrapped after byte-level processing.
-#[cfg(unix)]
-pub fn os_from_bytes(bytes: Vec<u8>) -> OsString {
-    std::os::unix::ffi::OsStringExt::from_vec(bytes)
-}
-
-#[cfg(not(unix))]
-pub fn os_from_bytes(bytes: Vec<u8>) -> OsString {
-    OsString::from(String::from_utf8_lossy(&bytes).into_owned())
-}
+pub use crate::sys::os_from_bytes;

@@ -197,8 +197,7 @@ fn write_executable(output: &Path, bytes: &[u8]) -> Result<()> {
     let temp = PathBuf::from(temp_name);
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o755);
+    sys::create_executable(&mut options);
     let written = options.open(&temp).and_then(|mut f| {
         f.write_all(bytes)?;
         f.sync_all()

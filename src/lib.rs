@@ -4,17 +4,24 @@
 //! resolves the `py_runtime`'s interpreter, prepares a venv and the import path, exports the runfiles and
 //! build-information variables, and `exec`s Python: no shell, no bootstrap interpreter.
 //!
-//! One module per concern: [`descriptor`] (the schema), [`trailer`] (where it sits in the executable),
-//! [`stub`] (the drop-in text stubs), [`manifest`] and [`runfiles`] (finding files), [`interpreter`],
-//! [`python_version`], [`venv`] (decision, cache, builder, `.pth`), [`hash`], [`limits`] (shared with
-//! finalize), [`depth`] (the launcher-loop guard), [`plan`] (argv and environment), [`coverage`] (running under coverage.py), [`launch`] (the flow), [`debug`] (tracing and the JSON plan),
-//! [`error`] (messages and exit codes), [`finalize`] (the build-side tool), [`sys`] (the OS seam) and
-//! [`arena`] (the launcher binary's allocator).
+//! One module per concern: [`descriptor`] (the schema, runfiles paths), [`trailer`] (where it sits in
+//! the executable), [`stub`] (the drop-in text stubs), [`manifest`] and [`runfiles`] (finding files),
+//! [`interpreter`], [`python_version`], [`venv`] (decision, cache, builder, `.pth`), [`hash`], [`limits`]
+//! (shared with finalize), `depth` (the launcher-loop guard), [`environment`] (the inherited and the
+//! child's environment), `plan` (argv and environment), `coverage` (running under coverage.py),
+//! [`launch`] (the flow), [`debug`] (tracing and the JSON plan), [`error`] (messages and exit codes),
+//! [`finalize`] (the build-side tool), [`version`], [`words`] (interpreter-args splitting), [`sys`] (the
+//! OS seam) and [`arena`] (the launcher binary's allocator).
+//!
+//! Modules are public only when the binaries, the fuzz harness (`fuzz/harness.rs`) or the integration
+//! tests use them; `depth`, `plan` and `coverage` are crate-private.
+
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod arena;
-pub mod coverage;
+pub(crate) mod coverage;
 pub mod debug;
-pub mod depth;
+pub(crate) mod depth;
 pub mod descriptor;
 pub mod environment;
 pub mod error;
@@ -24,7 +31,7 @@ pub mod interpreter;
 pub mod launch;
 pub mod limits;
 pub mod manifest;
-pub mod plan;
+pub(crate) mod plan;
 pub mod python_version;
 pub mod runfiles;
 pub mod stub;

@@ -40,22 +40,7 @@ pub struct Manifest {
 /// or owned (tests, fuzzing, empty files, systems without `mmap`).
 enum Data {
     Owned(Vec<u8>),
-    #[cfg(unix)]
-    Mapped(Mapping),
-}
-
-#[cfg(unix)]
-struct Mapping {
-    ptr: *mut libc::c_void,
-    len: usize,
-}
-
-#[cfg(unix)]
-impl Drop for Mapping {
-    fn drop(&mut self) {
-        // SAFETY: ptr/len are exactly what mmap returned; nothing borrows the mapping past `Manifest`.
-        unsafe { libc::munmap(self.ptr, self.len) };
-    }
+    Mapped(sys::Mapping),
 }
 
 /// One parsed line. Borrowed unless it had to be unescaped.
@@ -65,7 +50,9 @@ pub struct Line<'a> {
     pub target: Cow<'a, [u8]>,
 }
 
+use crate::descriptor::join_runfiles_path;
 use crate::limits::MAX_MANIFEST_LEN;
+use crate::sys;
 
 const MAX_LINK_HOPS: usize = 32;
 /// Longer than any real runfiles path; a relative target that keeps growing a key stops here.
@@ -81,29 +68,14 @@ impl Manifest {
     /// Maps the file read-only (reads it where mapping is not possible). Only a regular file of at most
     /// [`MAX_MANIFEST_LEN`] bytes is accepted: a FIFO or a device is an error, never a hang.
     pub fn open(path: &std::path::Path) -> std::io::Result<Manifest> {
-        let (file, meta) = crate::sys::open_regular(path, MAX_MANIFEST_LEN)?;
+        let (file, meta) = sys::open_regular(path, MAX_MANIFEST_LEN)?;
         let len = usize::try_from(meta.len()).map_err(|_| std::io::ErrorKind::FileTooLarge)?;
-        #[cfg(unix)]
-        {
-            use std::os::fd::AsRawFd;
-            if len > 0 {
-                // SAFETY: a private read-only mapping of a file we opened; the kernel validates the arguments.
-                let ptr = unsafe {
-                    libc::mmap(
-                        std::ptr::null_mut(),
-                        len,
-                        libc::PROT_READ,
-                        libc::MAP_PRIVATE,
-                        file.as_raw_fd(),
-                        0,
-                    )
-                };
-                if ptr != libc::MAP_FAILED {
-                    return Ok(Manifest {
-                        data: Data::Mapped(Mapping { ptr, len }),
-                    });
-                }
-            }
+        // Bazel never rewrites a manifest in place (it writes a new file and renames it), so a mapping
+        // cannot see it truncated.
+        if let Some(mapping) = sys::Mapping::new(&file, len) {
+            return Ok(Manifest {
+                data: Data::Mapped(mapping),
+            });
         }
         let mut data = Vec::with_capacity(len);
         std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_MANIFEST_LEN), &mut data)?;
@@ -113,11 +85,7 @@ impl Manifest {
     fn bytes(&self) -> &[u8] {
         match &self.data {
             Data::Owned(bytes) => bytes,
-            // SAFETY: the mapping is PROT_READ, `len` bytes long and lives as long as `self`. A file
-            // truncated by someone else while mapped would raise SIGBUS; Bazel never rewrites a manifest
-            // in place (it writes a new file and renames it).
-            #[cfg(unix)]
-            Data::Mapped(m) => unsafe { std::slice::from_raw_parts(m.ptr as *const u8, m.len) },
+            Data::Mapped(mapping) => mapping.bytes(),
         }
     }
 
@@ -366,8 +334,8 @@ impl Manifest {
                 return Ok(Some(entry_of(&hit.target, rest.as_bytes())));
             }
             let base = link.rsplit_once('/').map_or("", |(dir, _)| dir);
-            let mut next =
-                join_runfiles(base, &String::from_utf8_lossy(&hit.target)).ok_or_else(escapes)?;
+            let mut next = join_runfiles_path(base, &String::from_utf8_lossy(&hit.target))
+                .ok_or_else(escapes)?;
             next.push_str(rest);
             if next.len() > MAX_KEY_LEN {
                 return Err(escapes());
@@ -398,21 +366,6 @@ fn entry_of(target: &[u8], rest: &[u8]) -> Entry {
     full.extend_from_slice(target);
     full.extend_from_slice(rest);
     Entry::Path(bytes_to_path(&full))
-}
-
-/// Lexically joins a relative link target to a runfiles directory; `None` if it climbs above the root.
-pub fn join_runfiles(base: &str, relative: &str) -> Option<String> {
-    let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
-    for part in relative.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            part => parts.push(part),
-        }
-    }
-    Some(parts.join("/"))
 }
 
 fn split_lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -479,15 +432,8 @@ fn unescape(value: &[u8], link: bool) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
-#[cfg(unix)]
 fn bytes_to_path(bytes: &[u8]) -> PathBuf {
-    use std::os::unix::ffi::OsStrExt;
-    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
-}
-
-#[cfg(not(unix))]
-fn bytes_to_path(bytes: &[u8]) -> PathBuf {
-    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+    sys::path_from_bytes(bytes)
 }
 
 #[cfg(test)]
@@ -632,6 +578,25 @@ mod tests {
         // The conflicting lines after "b" are never reached when the file is sorted.
         let m = manifest("a /a\nb /b\nc /one\nc /two\n");
         assert_eq!(m.lookup("b"), Ok(Some(Entry::Path("/b".into()))));
+        // The line scan itself (bisection answers the lookup above): it stops at "c", past the largest key.
+        let (hits, stopped_early) = m.scan_lines(&["b", "a"], true).unwrap();
+        assert!(stopped_early, "a sorted scan stops after the largest key");
+        let targets: Vec<_> = hits
+            .iter()
+            .map(|h| h.as_ref().map(|h| (h.exact, h.target.clone())))
+            .collect();
+        assert_eq!(
+            targets,
+            [Some((true, b"/b".to_vec())), Some((true, b"/a".to_vec()))]
+        );
+        // Unsorted, the same scan reads to the end and meets the conflict.
+        let m = manifest("b /b\na /a\nc /one\nc /two\n");
+        assert!(matches!(
+            m.scan_lines(&["c"], true),
+            Err(LookupError::Conflict { .. })
+        ));
+        let (_, stopped_early) = m.scan_lines(&["b"], true).unwrap();
+        assert!(!stopped_early, "an unsorted file is read to the end");
     }
 
     #[test]

@@ -22,56 +22,56 @@ use crate::venv::{self, CacheEnv, Venv, VenvKind};
 use crate::words;
 
 /// Environment variables that add interpreter arguments: ours, then rules_python's (same meaning).
-pub const INTERPRETER_ARGS_VARS: [&str; 2] = [
+pub(crate) const INTERPRETER_ARGS_VARS: [&str; 2] = [
     "PY_LAUNCHER_INTERPRETER_ARGS",
     "RULES_PYTHON_ADDITIONAL_INTERPRETER_ARGS",
 ];
 
 /// `PY_LAUNCHER_DEBUGPY=[HOST:]PORT`: run the program under debugpy, listening there and waiting for a
 /// client before the program starts (docs/debugging.md).
-pub const DEBUGPY_VAR: &str = "PY_LAUNCHER_DEBUGPY";
+pub(crate) const DEBUGPY_VAR: &str = "PY_LAUNCHER_DEBUGPY";
 /// The directory holding the `debugpy` package for [`DEBUGPY_VAR`]; unset, `-m debugpy` imports it
 /// from the program's own import path.
-pub const DEBUGPY_PATH_VAR: &str = "PY_LAUNCHER_DEBUGPY_PATH";
+pub(crate) const DEBUGPY_PATH_VAR: &str = "PY_LAUNCHER_DEBUGPY_PATH";
 
 /// How the launcher was started, as far as planning needs to know.
-pub struct Invocation<'a> {
-    pub descriptor: &'a Descriptor,
-    pub user_args: &'a [OsString],
-    pub discovery: Discovery,
+pub(crate) struct Invocation<'a> {
+    pub(crate) descriptor: &'a Descriptor,
+    pub(crate) user_args: &'a [OsString],
+    pub(crate) discovery: Discovery,
     /// Our own executable's identity: an interpreter that turns out to be us is refused.
-    pub launcher_id: Option<FileId>,
-    pub env: &'a Environment,
+    pub(crate) launcher_id: Option<FileId>,
+    pub(crate) env: &'a Environment,
     /// Report only: where a stub translator found the facts (never read to decide anything).
-    pub stub: Option<crate::stub::Origin>,
+    pub(crate) stub: Option<crate::stub::Origin>,
 }
 
-pub struct Plan {
-    pub target: String,
-    pub runfiles_mode: Mode,
-    pub runfiles_root: PathBuf,
-    pub manifest: Option<PathBuf>,
-    pub interpreter: Interpreter,
-    pub configured_interpreter: String,
-    pub venv: Venv,
-    pub executable: PathBuf,
-    pub argv: Vec<OsString>,
+pub(crate) struct Plan {
+    pub(crate) target: String,
+    pub(crate) runfiles_mode: Mode,
+    pub(crate) runfiles_root: PathBuf,
+    pub(crate) manifest: Option<PathBuf>,
+    pub(crate) interpreter: Interpreter,
+    pub(crate) configured_interpreter: String,
+    pub(crate) venv: Venv,
+    pub(crate) executable: PathBuf,
+    pub(crate) argv: Vec<OsString>,
     /// Where the debugger's arguments start in `argv` (they end where the program starts).
-    pub debugger_args_index: usize,
+    pub(crate) debugger_args_index: usize,
     /// Where the program starts in `argv`: the main file, or `-m` and the module.
-    pub program_index: usize,
+    pub(crate) program_index: usize,
     /// Where the user's arguments start in `argv` (they run to its end).
-    pub user_args_index: usize,
-    pub main: Option<PathBuf>,
-    pub main_module: Option<String>,
-    pub env_set: Vec<(OsString, OsString)>,
-    pub env_unset: Vec<OsString>,
-    pub build_config: Option<PathBuf>,
+    pub(crate) user_args_index: usize,
+    pub(crate) main: Option<PathBuf>,
+    pub(crate) main_module: Option<String>,
+    pub(crate) env_set: Vec<(OsString, OsString)>,
+    pub(crate) env_unset: Vec<OsString>,
+    pub(crate) build_config: Option<PathBuf>,
     /// Report only (`PY_LAUNCHER_DEBUG=json`): the stub the facts came from, if any.
-    pub stub: Option<crate::stub::Origin>,
+    pub(crate) stub: Option<crate::stub::Origin>,
 }
 
-pub fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
+pub(crate) fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
     let d = inv.descriptor;
     let target = d.target.as_str();
     trace.note(|| format!("descriptor: {}", String::from_utf8_lossy(&d.to_json())));
@@ -177,7 +177,9 @@ fn resolve_files(d: &Descriptor, runfiles: &Runfiles, env: &Environment) -> Resu
     let policy = &d.venv_policy;
     let venv_key = d.venv.as_ref().and_then(|v| match runfiles.mode {
         Mode::Directory => Some(v.clone()),
-        Mode::Manifest => policy.link_build_time.then(|| format!("{v}/pyvenv.cfg")),
+        Mode::Manifest => policy
+            .link_build_time
+            .then(|| format!("{v}/{}", venv::VENV_CONFIG)),
     });
     let coverage_key = coverage::wanted(d, env);
     let wanted: [Option<&str>; 6] = [
@@ -312,7 +314,7 @@ fn assemble_argv<'a>(
 /// Inherited variables that would take the program out of its venv, so never passed on:
 /// `PYTHONEXECUTABLE` sets `sys.executable`, `PYTHONHOME` replaces the prefix the venv's `pyvenv.cfg`
 /// leads to (a stale one kills Python before `site` runs). The trace names them when they were set.
-pub const LEAVES_THE_VENV: [&str; 2] = ["PYTHONEXECUTABLE", "PYTHONHOME"];
+pub(crate) const LEAVES_THE_VENV: [&str; 2] = ["PYTHONEXECUTABLE", "PYTHONHOME"];
 
 /// The environment changes: the descriptor's `env`, the runfiles variables, the target and build
 /// configuration, `PYTHONSAFEPATH` unless the caller chose, and the launcher's own knobs and

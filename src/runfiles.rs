@@ -446,8 +446,10 @@ fn executable_chain(where_: &Discovery) -> Vec<PathBuf> {
     chain
 }
 
-/// Removes `.` and `..` segments lexically, as `site` does with `.pth` lines; for a symlink hop it is
-/// only used on paths whose directory part is already physical.
+/// Removes `.` and `..` segments lexically from an operating-system path, as `site` does with `.pth`
+/// lines; for a symlink hop it is only used on paths whose directory part is already physical. Runfiles
+/// paths (`/`-separated, relative to the runfiles root) have their own normaliser,
+/// [`join_runfiles_path`](crate::descriptor::join_runfiles_path).
 pub fn normalize_lexically(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for part in path.components() {

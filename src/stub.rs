@@ -40,7 +40,7 @@ use std::path::{Path, PathBuf};
 
 use crate::debug::Trace;
 
-use crate::descriptor::{check_runfiles_path, Descriptor, VenvPolicy};
+use crate::descriptor::{check_runfiles_path, join_runfiles_path, Descriptor, VenvPolicy};
 use crate::error::{show_path, Error, Result};
 use crate::limits::MAX_STUB_LEN;
 
@@ -609,22 +609,13 @@ fn is_placeholder(value: &str) -> bool {
 }
 
 /// Lexically normalises a relative runfiles path (`_main/../repo/x` → `repo/x`, as Bazel's
-/// `<workspace>/<short_path>` values need). `None` for an absolute path or one that climbs out.
+/// `<workspace>/<short_path>` values need). `None` for an absolute path, one that climbs out or one that
+/// is not a runfiles path once normalised.
 fn normalize(value: &str) -> Option<String> {
     if value.starts_with('/') {
         return None;
     }
-    let mut segments: Vec<&str> = Vec::new();
-    for segment in value.split('/') {
-        match segment {
-            "" | "." => {}
-            ".." => {
-                segments.pop()?;
-            }
-            s => segments.push(s),
-        }
-    }
-    let path = segments.join("/");
+    let path = join_runfiles_path("", value)?;
     check_runfiles_path("", &path).ok().map(|()| path)
 }
 

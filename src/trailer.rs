@@ -11,6 +11,7 @@ use std::io;
 use crate::error::{Error, Result};
 use crate::hash::Fnv;
 pub use crate::limits::MAX_DESCRIPTOR_LEN;
+use crate::sys;
 
 pub const MAGIC: &[u8; 8] = b"PYLDESC1";
 pub const TRAILER_LEN: u64 = 24;
@@ -53,7 +54,9 @@ pub enum Tail {
 
 /// Reads the trailer from a file through positioned reads.
 pub fn read(file: &File, file_len: u64) -> io::Result<Tail> {
-    read_from(file_len, |buf, offset| read_exact_at(file, buf, offset))
+    read_from(file_len, |buf, offset| {
+        sys::read_exact_at(file, buf, offset)
+    })
 }
 
 /// Reads the trailer from bytes in memory (the finalize tool's input, tests and fuzzing).
@@ -146,25 +149,6 @@ fn check_candidate(
         );
     }
     Ok(Some((Found { start, len }, descriptor)))
-}
-
-#[cfg(unix)]
-fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
-}
-
-#[cfg(windows)]
-fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
-    use std::os::windows::fs::FileExt;
-    while !buf.is_empty() {
-        let n = file.seek_read(buf, offset)?;
-        if n == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        buf = &mut buf[n..];
-        offset += n as u64;
-    }
-    Ok(())
 }
 
 /// Reads the descriptor bytes embedded in a file, for the launcher: `Ok(None)` when there is none.

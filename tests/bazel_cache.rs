@@ -7,7 +7,8 @@
 //!
 //! This is the shape that used to crash Bazel 4.2.3 (`IllegalStateException: Encountered symlink input
 //! '…/_t.venv/bin/python3'`) while it built the input tree of any action holding a build-time venv: a
-//! `bazel test` of a launcher test, a genrule with a launcher tool, and the same with an in-build runtime.
+//! `bazel test` of a launcher test, a genrule with a launcher tool, a packaging action over a binary's
+//! output groups (image layers), and a test on an in-build runtime.
 //!
 //! Remote execution is not tried: no REAPI worker is installable from the registries this project uses
 //! (docs/bazel.md, "Caches and remote execution").
@@ -24,7 +25,9 @@ use std::time::{Duration, Instant};
 use common::bazel::*;
 use serde_json::Value;
 
-const BUILD_TARGETS: &[&str] = &["//cases:all", "//example:all"];
+// twin_layers: a packaging action over a binary's output groups, with the tar tool (itself a launcher
+// binary) in the exec configuration.
+const BUILD_TARGETS: &[&str] = &["//cases:all", "//example:all", "//groups:twin_layers"];
 const TESTS: &[&str] = &["//cases:report_test", "//example:hello_test"];
 const INBUILD: &str = "--extra_toolchains=//toolchains:inbuild_python_toolchain";
 
@@ -200,7 +203,12 @@ fn check_shared(what: &str, a: &[Value], b: &[Value]) {
         missed.is_empty(),
         "{what}: cache misses in the second checkout: {missed:?}"
     );
-    for mnemonic in ["PyLauncherFinalize", "TestRunner", "Genrule"] {
+    for mnemonic in [
+        "PyLauncherFinalize",
+        "TestRunner",
+        "Genrule",
+        "PyLauncherLayer",
+    ] {
         assert!(
             b_cacheable.keys().any(|k| k.starts_with(mnemonic)),
             "{what}: no {mnemonic} spawn among {:?}",
@@ -239,7 +247,12 @@ fn outputs(bin: &Path) -> BTreeMap<String, (Vec<u8>, bool)> {
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
             let kind = entry.file_type().unwrap();
-            if name.ends_with(".runfiles") || name.ends_with(".runfiles_manifest") {
+            // (Also Bazel's param files, `<output>-0.params`: written for an action that runs, not
+            // fetched with a cache hit; they are no output.)
+            if name.ends_with(".runfiles")
+                || name.ends_with(".runfiles_manifest")
+                || name.ends_with(".params")
+            {
                 continue;
             }
             if kind.is_dir() {
@@ -278,7 +291,8 @@ fn check_identical_outputs(what: &str, a: &Checkout, b: &Checkout) {
     assert!(
         oa.contains_key("cases/_report.venv/bin/python3")
             && oa.contains_key("cases/tool_output.json")
-            && oa.contains_key("cases/report"),
+            && oa.contains_key("cases/report")
+            && oa.contains_key("groups/twin_layers/bootstrap.tar"),
         "{what}: {:?}",
         oa.keys()
     );

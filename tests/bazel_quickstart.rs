@@ -20,7 +20,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::bazel::{ensure_bazel_installed, output_text, scrub_inherited_env};
+use common::bazel::{
+    ensure_bazel_installed, output_text, scrub_inherited_env, write_coverage_repo,
+};
 use common::release::{archive_name, archive_sha256, copy_without, read_member, run_release};
 use common::PYTHON;
 
@@ -337,5 +339,54 @@ fn quickstart_without_binaries_or_build_from_source_names_the_platform_and_both_
     assert!(
         !ws.toolchains_repo().join("cargo-target").exists(),
         "cargo ran without build_from_source"
+    );
+}
+
+#[test]
+#[ignore = "needs Bazel; run by scripts/test"]
+fn quickstart_coverage_tool_gives_bazel_coverage_lcov() {
+    let _lock = lock();
+    let archive = release();
+    // docs/coverage.md's set-up on top of the quick start: a repository holding coverage.py, named by
+    // py_launcher_register_toolchains(coverage_tool = ...).
+    let register = "py_launcher_register_toolchains(coverage_tool = \"@pypi_coverage//:coverage\")";
+    let coverage_doc = fs::read_to_string(repo().join("docs/coverage.md")).unwrap();
+    assert!(
+        coverage_doc.contains(register),
+        "docs/coverage.md does not document {register}"
+    );
+    let ws = Workspace::new("coverage", &archive, register);
+    let coverage_repo = root().join("coverage/pypi_coverage");
+    write_coverage_repo(&coverage_repo);
+    let mut workspace = fs::read_to_string(ws.dir.join("WORKSPACE")).unwrap();
+    workspace += &format!(
+        "\nlocal_repository(name = \"pypi_coverage\", path = \"{}\")\n",
+        coverage_repo.display()
+    );
+    fs::write(ws.dir.join("WORKSPACE"), workspace).unwrap();
+
+    ws.ok(&["coverage", "//example:hello_test"]);
+    let dat = fs::read_to_string(
+        ws.info("bazel-testlogs")
+            .join("example/hello_test/coverage.dat"),
+    )
+    .unwrap();
+    // greeting.py is the library the test exercises; its lines are measured, nothing of the stdlib is.
+    assert!(
+        dat.contains("SF:example/greeting.py\n"),
+        "coverage.dat:\n{dat}"
+    );
+    assert!(
+        dat.contains("\nDA:"),
+        "coverage.dat has no line data:\n{dat}"
+    );
+    assert!(
+        !dat.contains("/usr/lib/python3"),
+        "the standard library is in coverage.dat:\n{dat}"
+    );
+    let toolchains = fs::read_to_string(ws.toolchains_repo().join("BUILD.bazel")).unwrap();
+    assert!(
+        toolchains.contains("    coverage_tool = \"@pypi_coverage//:coverage\",\n"),
+        "{toolchains}"
     );
 }

@@ -303,7 +303,7 @@ mod schema {
 
     const ANNOTATIONS: [&str; 5] = ["$schema", "$id", "title", "description", "$defs"];
 
-    pub fn validate(
+    pub(super) fn validate(
         root: &Value,
         schema: &Value,
         value: &Value,

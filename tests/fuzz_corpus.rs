@@ -4,6 +4,7 @@
 //! `scripts/fuzz` does the fuzzing itself; see docs/fuzzing.md.
 
 #[path = "../fuzz/harness.rs"]
+#[allow(unreachable_pub)] // its `pub` functions are the cargo-fuzz targets' entry points
 mod harness;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -117,11 +117,13 @@ fn a_planted_temp_directory_is_not_trusted() {
 /// hanging it.
 fn run_within(cmd: Cmd, seconds: u64) -> Run {
     let description = format!("{:?}", cmd.command);
+    let cwd = cmd.command.get_current_dir().map(Path::to_path_buf);
+    let tree = cmd.tree.clone();
     let mut child = cmd.spawn();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
     loop {
         if child.try_wait().unwrap().is_some() {
-            return Run::new(description, child.wait_with_output().unwrap());
+            return Run::new(description, child.wait_with_output().unwrap()).in_dir(cwd, tree);
         }
         if std::time::Instant::now() > deadline {
             let _ = child.kill();
@@ -218,6 +220,19 @@ fn a_json_plan_to_a_closed_stdout_is_an_error() {
     }
     cmd.run()
         .fails(71, "cannot write the launch plan to stdout");
+    // /dev/null opened read-write, as Python's subprocess.DEVNULL does, is a choice, not a closed stdout.
+    let mut cmd = app.command().env("PY_LAUNCHER_DEBUG", "json");
+    // SAFETY: open(2) and dup2(2) are async-signal-safe.
+    unsafe {
+        cmd.command.pre_exec(|| {
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+            if null < 0 || libc::dup2(null, 1) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.run().ok();
 }
 
 #[test]

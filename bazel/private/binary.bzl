@@ -21,6 +21,16 @@ load(
     "py_imports",
     "py_transitive_sources",
 )
+load(
+    ":shared.bzl",
+    "VENV_CONFIG",
+    "VENV_PTH",
+    "VENV_PYTHON",
+    "VENV_SITE_PACKAGES",
+    "join_runfiles_path",
+    "parse_python_version",
+    "runfiles_path",
+)
 
 LAUNCHER_TOOLCHAIN_TYPE = str(Label("//bazel:toolchain_type"))
 
@@ -114,27 +124,13 @@ _files_aspect = aspect(
 # Paths.
 
 def _normalize(path, what):
-    """Normalizes a runfiles path: no '.', no '..', no empty segment; fails when it climbs out of the root."""
-    out = []
-    for seg in path.split("/"):
-        if seg == "" or seg == ".":
-            continue
-        if seg == "..":
-            if not out:
-                fail("%s climbs out of the runfiles root: %r" % (what, path))
-            out.pop()
-        else:
-            out.append(seg)
+    """A runfiles path with no '.', no '..' and no empty segment; fails when it climbs out of the root."""
+    out = join_runfiles_path("", path)
+    if out == None:
+        fail("%s climbs out of the runfiles root: %r" % (what, path))
     if not out:
         fail("%s is the runfiles root itself: %r" % (what, path))
-    return "/".join(out)
-
-def _runfiles_path(ctx, f):
-    """The path of File f relative to the runfiles root, as Rlocation() takes it."""
-    short = f.short_path
-    if short.startswith("../"):
-        return short[3:]
-    return ctx.workspace_name + "/" + short
+    return out
 
 def _label_str(label):
     """"//pkg:name" for the main repository, "@repo//pkg:name" otherwise, on every Bazel version
@@ -198,13 +194,16 @@ def _stamped(ctx):
     return ctx.attr._build_info[BuildInfoFilesInfo].stamp_flag
 
 def _python_version(ctx, runtime, launcher_tc):
+    """The runtime's (or else the toolchain's) "X.Y" or free-threaded "X.Yt"; a patch level is dropped."""
     version = runtime.python_version or launcher_tc.python_version
-    if version:
-        parts = version.split(".")
-        if len(parts) < 2:
-            fail("%s: python_version %r is not \"X.Y\"" % (ctx.label, version))
-        version = parts[0] + "." + parts[1]
-    return version or None
+    if not version:
+        return None
+    free_threaded = version.endswith("t")
+    parts = (version[:-1] if free_threaded else version).split(".")
+    short = ".".join(parts[:2]) + ("t" if free_threaded else "")
+    if not parse_python_version(short):
+        fail("%s: python_version %r is not \"X.Y\" (or \"X.Yt\" for a free-threaded runtime)" % (ctx.label, version))
+    return short
 
 # The .pth line that repairs sys._base_executable when pyvenv.cfg has no `home` (an in-build runtime):
 # CPython 3.11 then says the venv's own bin/python3, which `python -m venv` and friends would copy.
@@ -221,15 +220,15 @@ def _write_venv(ctx, runtime, launcher_tc, python_version, import_dirs, workspac
     Returns (venv runfiles path, files for bootstrap_files, root symlinks {runfiles path: File}).
     """
     prefix = "_%s.venv" % ctx.label.name
-    cfg = ctx.actions.declare_file(prefix + "/pyvenv.cfg")
-    venv_path = _runfiles_path(ctx, cfg).rpartition("/")[0]
+    cfg = ctx.actions.declare_file(prefix + "/" + VENV_CONFIG)
+    venv_path = runfiles_path(ctx, cfg).rpartition("/")[0]
     files = [cfg]
     root_symlinks = {}
     fixup = []
     if runtime.interpreter_path:
         ctx.actions.write(cfg, "home = %s\ninclude-system-site-packages = false\n" % _dirname(runtime.interpreter_path))
-        python = ctx.actions.declare_file(prefix + "/bin/python3")
-        descriptor = ctx.actions.declare_file(prefix + "/bin/python3.descriptor.json")
+        python = ctx.actions.declare_file(prefix + "/" + VENV_PYTHON)
+        descriptor = ctx.actions.declare_file(prefix + "/" + VENV_PYTHON + ".descriptor.json")
         ctx.actions.write(descriptor, json.encode({
             "version": 1,
             "target": _label_str(ctx.label),
@@ -245,11 +244,11 @@ def _write_venv(ctx, runtime, launcher_tc, python_version, import_dirs, workspac
         fixup.append("import sys; sys._base_executable = %s" % json.encode(runtime.interpreter_path))
     else:
         ctx.actions.write(cfg, "include-system-site-packages = false\n")
-        root_symlinks[venv_path + "/bin/python3"] = runtime.interpreter
+        root_symlinks[venv_path + "/" + VENV_PYTHON] = runtime.interpreter
         fixup.append(_BASE_EXECUTABLE_FIXUP)
 
-    site = prefix + "/lib/python%s/site-packages/" % python_version
-    pth = ctx.actions.declare_file(site + "_py_launcher.pth")
+    site = prefix + "/" + VENV_SITE_PACKAGES % python_version + "/"
+    pth = ctx.actions.declare_file(site + VENV_PTH)
 
     # site-packages is 3 levels below the venv root: lib/pythonX.Y/site-packages.
     up = "../" * (len(venv_path.split("/")) + 3)
@@ -300,7 +299,7 @@ def _impl(ctx):
         interpreter = runtime.interpreter_path
         interpreter_files = depset()
     elif runtime.interpreter:
-        interpreter = _runfiles_path(ctx, runtime.interpreter)
+        interpreter = runfiles_path(ctx, runtime.interpreter)
         interpreter_files = depset([runtime.interpreter], transitive = [runtime.files])
     else:
         fail("%s: the Python runtime has neither interpreter_path nor interpreter" % ctx.label)
@@ -337,7 +336,7 @@ def _impl(ctx):
         },
     }
     if main:
-        config["main"] = _runfiles_path(ctx, main)
+        config["main"] = runfiles_path(ctx, main)
     else:
         config["main_module"] = ctx.attr.main_module
     ctx.actions.write(build_config, json.encode(config) + "\n")
@@ -351,10 +350,10 @@ def _impl(ctx):
         "imports": import_dirs,
         "interpreter_args": interpreter_args,
         "env": env,
-        "build_config": _runfiles_path(ctx, build_config),
+        "build_config": runfiles_path(ctx, build_config),
     }
     if main:
-        descriptor["main"] = _runfiles_path(ctx, main)
+        descriptor["main"] = runfiles_path(ctx, main)
     else:
         descriptor["main_module"] = ctx.attr.main_module
     if python_version:

@@ -139,7 +139,7 @@ py_launcher_toolchain(
     name = "{name}",
     finalizer = ":{exec_set}/{finalizer}",
     launcher = ":{target_set}/{launcher}",
-    python_version = "{python_version}",
+    python_version = "{python_version}",{coverage_tool}
 )
 """
 
@@ -198,6 +198,7 @@ def _py_launcher_toolchains_impl(rctx):
                 finalizer = _FINALIZER + _exe(exec_set.platform),
                 launcher = _LAUNCHER + _exe(target_set.platform),
                 python_version = rctx.attr.python_version,
+                coverage_tool = "\n    coverage_tool = %s," % repr(rctx.attr.coverage_tool) if rctx.attr.coverage_tool else "",
             )
             toolchains += _REGISTERED.format(
                 name = name,
@@ -218,6 +219,10 @@ py_launcher_toolchains_repo = repository_rule(
                   "or a filled cargo registry cache needed); prebuilt sets for other platforms stay.",
         ),
         "cargo": attr.string(doc = "The cargo to use (default: `cargo` on PATH, then $CARGO_HOME/bin, ~/.cargo/bin)."),
+        "coverage_tool": attr.string(
+            doc = "py_launcher_toolchain.coverage_tool for every toolchain: the label (as a string, e.g. " +
+                  "\"@pypi_coverage//:coverage\") of a target providing coverage.py; empty: no coverage data.",
+        ),
         "python_version": attr.string(
             doc = "py_launcher_toolchain.python_version for every toolchain (\"X.Y\"; see docs/bazel.md).",
         ),

@@ -1,6 +1,7 @@
 """py_launcher_toolchain: the launcher for a target platform plus the finalize tool for the exec platform."""
 
 load(":providers.bzl", "PyLauncherToolchainInfo")
+load(":shared.bzl", "join_runfiles_path", "parse_python_version")
 
 def _coverage_tool(ctx):
     """The runfiles path of the directory holding coverage.py's `coverage` package, and the tool's runfiles."""
@@ -12,7 +13,7 @@ def _coverage_tool(ctx):
     # Once per toolchain, not per binary: the tool's file list is short (one package).
     for f in depset(transitive = [default.files, default.default_runfiles.files]).to_list():
         if f.basename == "__init__.py" and ("/" + f.dirname).endswith("/coverage"):
-            short = f.short_path[3:] if f.short_path.startswith("../") else ctx.workspace_name + "/" + f.short_path
+            short = join_runfiles_path(ctx.workspace_name, f.short_path)
             package_parent = short[:-len("/coverage/__init__.py")]
             runfiles = ctx.runfiles(transitive_files = default.files).merge(default.default_runfiles)
             return package_parent, runfiles
@@ -22,9 +23,8 @@ def _coverage_tool(ctx):
 def _py_launcher_toolchain_impl(ctx):
     version = ctx.attr.python_version
     if version:
-        parts = version.split(".")
-        if len(parts) != 2 or not parts[0].isdigit() or not parts[1].isdigit():
-            fail("%s: python_version must be \"X.Y\" (major.minor), got %r" % (ctx.label, version))
+        if not parse_python_version(version):
+            fail("%s: python_version must be \"X.Y\" (major.minor) or \"X.Yt\" (free-threaded), got %r" % (ctx.label, version))
     coverage_path, coverage_runfiles = _coverage_tool(ctx)
     info = PyLauncherToolchainInfo(
         launcher = ctx.file.launcher,
@@ -62,7 +62,7 @@ and register it.""",
             cfg = "target",
         ),
         "python_version": attr.string(
-            doc = "Default Python \"X.Y\" for binaries whose Python runtime does not declare its version " +
+            doc = "Default Python \"X.Y\" (\"X.Yt\" for a free-threaded build) for binaries whose Python runtime does not declare its version " +
                   "(Bazel 4-7's built-in PyRuntimeInfo only says \"PY3\"). It names the build-time venv's " +
                   "lib/pythonX.Y and goes into the descriptor. Empty: the launcher finds the version at run " +
                   "time and no build-time venv is made.",

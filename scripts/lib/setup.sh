@@ -73,18 +73,21 @@ ensure_test_deps() {
   cp tests/deps.txt "$stamp"
 }
 
-# BuildGrid, the REAPI server tests/bazel_cache.rs runs as a real remote cache (CAS, ByteStream, action
-# cache on 127.0.0.1). Pinned: 0.4.4 is the last release that runs on Python 3.11 (later ones need 3.12+).
-BUILDGRID_VERSION=0.4.4
 BUILDGRID_DIR=target/test-deps/buildgrid
 
-# ensure_buildgrid: installs BuildGrid from PyPI into its own venv under target/test-deps (once per version).
+# ensure_buildgrid: installs BuildGrid, pinned in tests/deps-tools.txt (the remote cache of
+# tests/bazel_cache.rs), into its own venv under target/test-deps (again only when the pin changes).
 ensure_buildgrid() {
-  local stamp="$BUILDGRID_DIR/.version"
-  if [ -x "$BUILDGRID_DIR/bin/bgd" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$BUILDGRID_VERSION" ]; then return 0; fi
-  step "installing BuildGrid $BUILDGRID_VERSION (the remote cache of tests/bazel_cache.rs)"
+  local stamp="$BUILDGRID_DIR/.version" want have
+  want=$(grep -i '^buildgrid==' tests/deps-tools.txt)
+  have=$(cat "$stamp" 2>/dev/null || true)
+  # (A stamp holding only the version is an install from before the pin moved to tests/deps-tools.txt.)
+  if [ -x "$BUILDGRID_DIR/bin/bgd" ] && { [ "$have" = "$want" ] || [ "buildgrid==$have" = "$want" ]; }; then
+    return 0
+  fi
+  step "installing $want (the remote cache of tests/bazel_cache.rs)"
   rm -rf "$BUILDGRID_DIR"
   /usr/bin/python3.11 -m venv "$BUILDGRID_DIR"
-  "$BUILDGRID_DIR/bin/pip" install -q --disable-pip-version-check "buildgrid==$BUILDGRID_VERSION"
-  echo "$BUILDGRID_VERSION" > "$stamp"
+  "$BUILDGRID_DIR/bin/pip" install -q --disable-pip-version-check "$want"
+  echo "$want" > "$stamp"
 }

@@ -59,9 +59,11 @@ pub fn closed_at_start(fd: i32) -> Option<bool> {
 /// `argv` must hold `argc` pointers to NUL-terminated strings, as the C runtime passes them to `main`.
 pub unsafe fn args_from_c(argc: libc::c_int, argv: *const *const libc::c_char) -> Vec<OsString> {
     (0..usize::try_from(argc).unwrap_or(0))
-        .map(|i| *argv.add(i))
+        // SAFETY: the caller guarantees `argc` valid pointers in `argv`.
+        .map(|i| unsafe { *argv.add(i) })
         .take_while(|arg| !arg.is_null())
-        .map(|arg| OsStr::from_bytes(CStr::from_ptr(arg).to_bytes()).to_owned())
+        // SAFETY: each non-null pointer is a NUL-terminated string (the caller's guarantee).
+        .map(|arg| OsStr::from_bytes(unsafe { CStr::from_ptr(arg) }.to_bytes()).to_owned())
         .collect()
 }
 

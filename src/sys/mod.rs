@@ -1,7 +1,8 @@
 //! The operating-system seam. Policy lives in the OS-neutral modules; this module and the one file per
-//! OS below it own only what differs: how to find our own executable, how to identify a file, and how
-//! to hand over to the interpreter (`execve` on Unix, spawn-and-wait on Windows). Every OS file offers
-//! the same function names.
+//! OS below it own only what differs: how to find our own executable, how to identify a file, how to
+//! hand over to the interpreter (`execve` on Unix, spawn-and-wait on Windows), the inherited
+//! environment's strings, memory-mapped and positioned reads, file modes and OS strings as bytes.
+//! Every OS file offers the same function names, so a port touches only this directory.
 
 #[cfg(unix)]
 mod unix;

@@ -348,6 +348,102 @@ pub fn open_regular(path: &Path, max: u64) -> io::Result<(std::fs::File, Metadat
     Ok((file, meta))
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Memory, positioned reads, file modes, the environment and OS strings as bytes.
+
+/// A private read-only mapping of the first `len` bytes of a file, unmapped when dropped.
+pub struct Mapping {
+    ptr: *mut libc::c_void,
+    len: usize,
+}
+
+impl Mapping {
+    /// Maps `len` (> 0) bytes of `file`; `None` when the kernel refuses (the caller then reads the file).
+    pub fn new(file: &std::fs::File, len: usize) -> Option<Mapping> {
+        use std::os::fd::AsRawFd;
+        if len == 0 {
+            return None;
+        }
+        // SAFETY: a private read-only mapping of a file we opened; the kernel validates the arguments.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        (ptr != libc::MAP_FAILED).then_some(Mapping { ptr, len })
+    }
+
+    /// The mapped bytes. A file truncated by someone else while mapped would raise SIGBUS on access: map
+    /// only files that are replaced by rename, never rewritten in place (Bazel's manifests are).
+    pub fn bytes(&self) -> &[u8] {
+        // SAFETY: the mapping is PROT_READ, `len` bytes long and lives as long as `self`.
+        unsafe { std::slice::from_raw_parts(self.ptr as *const u8, self.len) }
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: ptr/len are exactly what mmap returned; nothing borrows the mapping past `self`.
+        unsafe { libc::munmap(self.ptr, self.len) };
+    }
+}
+
+/// Reads exactly `buf.len()` bytes at `offset`, without moving the file position.
+pub fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+/// Makes `options` create an executable file (mode 0755 before the umask).
+pub fn create_executable(options: &mut std::fs::OpenOptions) {
+    std::os::unix::fs::OpenOptionsExt::mode(options, 0o755);
+}
+
+extern "C" {
+    static environ: *const *const libc::c_char;
+}
+
+/// The process's own `NAME=value` strings, not copied: each slice is followed in memory by the NUL that
+/// ends its `environ` entry, so [`exec`] can pass the same pointers on. Valid for the life of the
+/// process because the launcher never calls `setenv`.
+pub fn environ_entries() -> Vec<&'static [u8]> {
+    let mut entries = Vec::new();
+    // SAFETY: `environ` is a NULL-terminated array of NUL-terminated strings set up by the C runtime;
+    // nothing in this process modifies the environment, so the strings live until exit.
+    unsafe {
+        let mut cursor = environ;
+        while !cursor.is_null() && !(*cursor).is_null() {
+            entries.push(std::ffi::CStr::from_ptr(*cursor).to_bytes());
+            cursor = cursor.add(1);
+        }
+    }
+    entries
+}
+
+/// An OS string's bytes (Unix strings are bytes).
+pub fn os_str_bytes(s: &std::ffi::OsStr) -> &[u8] {
+    s.as_bytes()
+}
+
+/// Bytes as an OS string, as they are.
+pub fn os_str_from_bytes(bytes: &[u8]) -> &std::ffi::OsStr {
+    std::ffi::OsStr::from_bytes(bytes)
+}
+
+/// Bytes back into an OS string, after byte-level processing.
+pub fn os_from_bytes(bytes: Vec<u8>) -> OsString {
+    std::os::unix::ffi::OsStringExt::from_vec(bytes)
+}
+
+/// A path from bytes read from a file (a manifest target).
+pub fn path_from_bytes(bytes: &[u8]) -> std::path::PathBuf {
+    std::path::PathBuf::from(os_str_from_bytes(bytes))
+}
+
 /// Opens a file for reading without blocking (a FIFO without a writer reads as empty) and without taking
 /// a controlling terminal.
 ///
@@ -369,4 +465,13 @@ pub fn open_nonblocking(path: &Path) -> io::Result<std::fs::File> {
     }
     // SAFETY: `fd` was just opened and is owned by nobody else.
     Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) })
+}
+
+/// Test-only fault injection: ends the process at once, as a `kill -9` would (no clean-up runs).
+#[cfg(feature = "fault-injection")]
+pub fn kill_self() {
+    // SAFETY: raising a signal on ourselves has no memory-safety preconditions.
+    unsafe {
+        libc::raise(libc::SIGKILL);
+    }
 }

@@ -131,6 +131,57 @@ pub fn write_stdout(bytes: &[u8]) -> io::Result<()> {
     out.flush()
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Memory, positioned reads, file modes and OS strings as bytes.
+
+/// No file mapping here: [`Mapping::new`] always says no and the caller reads the file.
+pub struct Mapping {
+    never: std::convert::Infallible,
+}
+
+impl Mapping {
+    pub fn new(_file: &File, _len: usize) -> Option<Mapping> {
+        None
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        match self.never {}
+    }
+}
+
+/// Reads exactly `buf.len()` bytes at `offset`.
+pub fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        let n = file.seek_read(buf, offset)?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        buf = &mut buf[n..];
+        offset += n as u64;
+    }
+    Ok(())
+}
+
+/// Windows has no executable bit: nothing to set.
+pub fn create_executable(_options: &mut std::fs::OpenOptions) {}
+
+/// Bytes back into an OS string (lossy: the launcher's byte-level processing is of UTF-8 text here).
+pub fn os_from_bytes(bytes: Vec<u8>) -> OsString {
+    OsString::from(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// A path from bytes read from a file (a manifest target), read as UTF-8.
+pub fn path_from_bytes(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+}
+
 pub fn open_nonblocking(path: &Path) -> io::Result<File> {
     File::open(path)
+}
+
+/// Test-only fault injection: ends the process at once (no clean-up runs).
+#[cfg(feature = "fault-injection")]
+pub fn kill_self() {
+    std::process::abort();
 }

@@ -200,10 +200,16 @@ fn fill(layout: &Layout, pth: &[u8], dir: &Path) -> io::Result<()> {
     }
     checkpoint("bin");
     if let Some(runfiles_venv) = &layout.link_to {
-        sys::symlink(&runfiles_venv.join("pyvenv.cfg"), &dir.join("pyvenv.cfg"))?;
+        sys::symlink(
+            &runfiles_venv.join(super::VENV_CONFIG),
+            &dir.join(super::VENV_CONFIG),
+        )?;
         sys::symlink(&runfiles_venv.join("lib"), &dir.join("lib"))?;
     } else {
-        write_new(&dir.join("pyvenv.cfg"), layout.pyvenv_cfg().as_bytes())?;
+        write_new(
+            &dir.join(super::VENV_CONFIG),
+            layout.pyvenv_cfg().as_bytes(),
+        )?;
         let site = dir.join(layout.site_packages_rel());
         sys::create_private_dir(&site, true)?;
         write_new(
@@ -232,10 +238,7 @@ fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
 #[cfg(feature = "fault-injection")]
 fn checkpoint(step: &str) {
     if std::env::var_os("PY_LAUNCHER_FAULT").is_some_and(|s| s == step) {
-        // SAFETY: raising a signal on ourselves has no memory-safety preconditions.
-        unsafe {
-            libc::raise(libc::SIGKILL);
-        }
+        sys::kill_self();
     }
 }
 

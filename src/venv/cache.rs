@@ -94,14 +94,14 @@ pub fn run_time(request: &Request, reason: String, trace: &mut Trace) -> Result<
 
     let (layout, pth) = builder::layout(request, trace)?;
     for base in trusted {
-        if let Err(why) = ensure_base(base) {
+        if let Err((why, unsafe_)) = ensure_base(base) {
             trace.note(|| {
                 format!(
                     "venv: cache {} unusable ({why}); trying the next",
                     show_path(base)
                 )
             });
-            distrusted |= why.starts_with(UNSAFE);
+            distrusted |= unsafe_;
             refusals.push(format!("{} ({why})", show_path(base)));
             continue;
         }
@@ -142,8 +142,6 @@ pub fn run_time(request: &Request, reason: String, trace: &mut Trace) -> Result<
         hint,
     ))
 }
-
-const UNSAFE: &str = "unsafe: ";
 
 /// Whether `path` can hold venvs that nobody but us (and root) can change: `Ok(true)` when it exists
 /// and can, `Ok(false)` when some component does not exist yet (every existing one being trusted; the
@@ -253,17 +251,18 @@ fn check_ancestor(dir: &Path, meta: &fs::Metadata, uid: u32) -> std::result::Res
     Ok(open)
 }
 
-/// Creates the cache directory (and missing parents, 0700) and checks the result is trusted.
-fn ensure_base(base: &Path) -> std::result::Result<(), String> {
+/// Creates the cache directory (and missing parents, 0700) and checks the result is trusted. The error
+/// says why, and whether the place turned out unsafe (someone else made it first) rather than unusable.
+fn ensure_base(base: &Path) -> std::result::Result<(), (String, bool)> {
     match sys::create_private_dir(base, true) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err((e.to_string(), false)),
     }
     match trust(base) {
         Ok(true) => Ok(()),
-        Ok(false) => Err("it vanished while being created".into()),
-        Err(why) => Err(format!("{UNSAFE}{why}")),
+        Ok(false) => Err(("it vanished while being created".into(), false)),
+        Err(why) => Err((why, true)),
     }
 }
 
@@ -352,11 +351,17 @@ pub fn damage(dir: &Path, layout: &Layout) -> Option<String> {
     let mut files: Vec<(PathBuf, u64)> = Vec::with_capacity(4);
     match &layout.link_to {
         Some(runfiles_venv) => {
-            links.push((dir.join("pyvenv.cfg"), runfiles_venv.join("pyvenv.cfg")));
+            links.push((
+                dir.join(super::VENV_CONFIG),
+                runfiles_venv.join(super::VENV_CONFIG),
+            ));
             links.push((dir.join("lib"), runfiles_venv.join("lib")));
         }
         None => {
-            files.push((dir.join("pyvenv.cfg"), layout.pyvenv_cfg().len() as u64));
+            files.push((
+                dir.join(super::VENV_CONFIG),
+                layout.pyvenv_cfg().len() as u64,
+            ));
             let site = dir.join(layout.site_packages_rel());
             files.push((site.join(PTH_NAME), layout.pth_len));
             files.push((

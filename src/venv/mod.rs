@@ -28,6 +28,12 @@ use crate::sys;
 pub use cache::{cache_bases, STALE_AFTER};
 pub use pth::{fits_pth_line, import_dirs, PTH_NAME};
 
+/// The build-time venv's python, relative to the venv (`VENV_PYTHON` in `bazel/private/shared.bzl`;
+/// `tests/bazel_mirror.rs` checks that the rules write the same layout).
+pub const VENV_PYTHON: &str = "bin/python3";
+/// A venv's configuration file, relative to the venv (`VENV_CONFIG` in `bazel/private/shared.bzl`).
+pub const VENV_CONFIG: &str = "pyvenv.cfg";
+
 pub const BUILD_INFO_MODULE: &str = include_str!("../../templates/bazel_build_info.py");
 pub const BINARY_INFO_MODULE: &str = include_str!("../../templates/bazel_binary_info.py");
 
@@ -152,7 +158,7 @@ fn check_build_time(request: &Request, dir: &Path) -> std::result::Result<Venv, 
     let python = request
         .build_time_python
         .clone()
-        .unwrap_or_else(|| dir.join("bin/python3"));
+        .unwrap_or_else(|| dir.join(VENV_PYTHON));
     match fs::metadata(&python) {
         Ok(meta) if sys::is_executable(&meta) => {}
         Ok(_) => return Err(format!("{} is not an executable file", show_path(&python))),

@@ -1,7 +1,7 @@
 //! Shared helpers: a private sandbox per test, a hello-world binary laid out the way Bazel lays out
 //! runfiles (every file a symlink into a separate source tree), the real finalize tool, and a command
 //! runner that starts from an empty environment and prints everything useful when an assertion fails.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 pub mod bazel;
 pub mod release;
@@ -90,7 +90,10 @@ impl Sandbox {
             .env("TMPDIR", self.path("tmp"))
             .stdin(Stdio::null());
         fs::create_dir_all(self.path("tmp")).unwrap();
-        Cmd { command }
+        Cmd {
+            command,
+            tree: Some(self.root().to_path_buf()),
+        }
     }
 }
 
@@ -249,6 +252,8 @@ pub fn finalize(descriptor: &Path, output: &Path) -> Run {
 
 pub struct Cmd {
     pub command: Command,
+    /// The directory whose tree a failure message lists (the sandbox's root).
+    pub tree: Option<PathBuf>,
 }
 
 impl Cmd {
@@ -278,8 +283,10 @@ impl Cmd {
     }
     pub fn run(mut self) -> Run {
         let description = format!("{:?}", self.command);
+        let cwd = self.command.get_current_dir().map(Path::to_path_buf);
         let out = retry_text_file_busy(|| self.command.output());
-        Run::new(description, out)
+        let tree = self.tree.or_else(|| cwd.clone());
+        Run::new(description, out).in_dir(cwd, tree)
     }
     /// The launch plan (`PY_LAUNCHER_DEBUG=json`), asserting the launcher succeeded.
     pub fn plan(self) -> Value {
@@ -305,10 +312,15 @@ fn retry_text_file_busy<T>(mut start: impl FnMut() -> std::io::Result<T>) -> T {
     start().expect("start command")
 }
 
-/// A finished process, with assertions that print the whole story when they fail.
+/// A finished process, with assertions that print the whole story when they fail: the command, its
+/// working directory and what was in it, the exit status, stdout and stderr.
 pub struct Run {
     pub description: String,
     pub output: Output,
+    /// The directory the process started in, when the test chose one (else the test's own).
+    pub cwd: Option<PathBuf>,
+    /// The directory whose tree a failure message lists: the sandbox, else the chosen cwd.
+    pub tree: Option<PathBuf>,
 }
 
 impl Run {
@@ -316,7 +328,15 @@ impl Run {
         Run {
             description,
             output,
+            cwd: None,
+            tree: None,
         }
+    }
+    /// Records the directory the process started in and the one whose tree a failure lists.
+    pub fn in_dir(mut self, cwd: Option<PathBuf>, tree: Option<PathBuf>) -> Run {
+        self.cwd = cwd;
+        self.tree = tree;
+        self
     }
     pub fn stdout(&self) -> String {
         String::from_utf8_lossy(&self.output.stdout).into_owned()
@@ -373,10 +393,60 @@ impl Run {
 impl fmt::Display for Run {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "command: {}", self.description)?;
+        let own = std::env::current_dir().unwrap_or_default();
+        writeln!(f, "cwd: {}", self.cwd.as_ref().unwrap_or(&own).display())?;
+        if let Some(root) = &self.tree {
+            writeln!(
+                f,
+                "--- tree of {}\n{}",
+                root.display(),
+                tree(root, TREE_LIMIT)
+            )?;
+        }
         writeln!(f, "status: {:?}", self.output.status)?;
         writeln!(f, "--- stdout\n{}", self.stdout())?;
         writeln!(f, "--- stderr\n{}", self.stderr())
     }
+}
+
+/// At most this many entries of a tree are listed in a failure message.
+const TREE_LIMIT: usize = 200;
+
+/// A listing of the tree under `dir` (sorted; symlinks with their targets, not followed), at most
+/// `limit` entries, for failure messages.
+pub fn tree(dir: &Path, limit: usize) -> String {
+    fn walk(dir: &Path, rel: &Path, out: &mut Vec<String>, limit: usize) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        let mut entries: Vec<_> = entries.flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            if out.len() > limit {
+                return;
+            }
+            let rel = rel.join(entry.file_name());
+            let Ok(meta) = fs::symlink_metadata(entry.path()) else {
+                continue;
+            };
+            if meta.file_type().is_symlink() {
+                let target = fs::read_link(entry.path()).unwrap_or_default();
+                out.push(format!("{} -> {}", rel.display(), target.display()));
+            } else if meta.is_dir() {
+                out.push(format!("{}/", rel.display()));
+                walk(&entry.path(), &rel, out, limit);
+            } else {
+                out.push(format!("{} ({} bytes)", rel.display(), meta.len()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, Path::new(""), &mut out, limit);
+    if out.len() > limit {
+        out.truncate(limit);
+        out.push(format!("... (more than {limit} entries)"));
+    }
+    out.join("\n")
 }
 
 pub fn strs(value: &Value) -> Vec<String> {

@@ -1,0 +1,56 @@
+"""What the rules and the launcher must agree on, written once on the Starlark side.
+
+Each function here mirrors one Rust owner and is checked against it by tests/bazel_mirror.rs, which feeds
+both sides the same table (tests/bazel/workspace/mirror/tables.bzl):
+  - join_runfiles_path / runfiles_path: `descriptor::join_runfiles_path` (src/descriptor.rs);
+  - parse_python_version: the launcher's Python version parser (the descriptor's `python_version`);
+  - VENV_*: the build-time venv layout the launcher expects (docs/layout.md).
+"""
+
+def join_runfiles_path(base, relative):
+    """Joins a relative runfiles path to a runfiles directory ("" for the root), folding "." and "..".
+
+    Returns None when the result climbs above the runfiles root.
+    """
+    parts = [p for p in base.split("/") if p]
+    for part in relative.split("/"):
+        if part == "" or part == ".":
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+        else:
+            parts.append(part)
+    return "/".join(parts)
+
+def runfiles_path(ctx, f):
+    """The path of File f relative to the runfiles root, as Rlocation() takes it.
+
+    A short_path is relative to the main repository's runfiles directory ("../repo/x" for an external
+    repository's file), so this is join_runfiles_path(workspace_name, short_path).
+    """
+    return join_runfiles_path(ctx.workspace_name, f.short_path)
+
+def parse_python_version(text):
+    """"3.11" -> struct(major = 3, minor = 11, free_threaded = False); "3.13t" (free-threaded) too.
+
+    Anything else (a patch level, a missing minor, a non-digit, a part longer than 4 digits) -> None,
+    exactly as the launcher reads a descriptor's `python_version`.
+    """
+    free_threaded = text.endswith("t")
+    core = text[:-1] if free_threaded else text
+    parts = core.split(".")
+    if len(parts) != 2:
+        return None
+    for part in parts:
+        if not part or len(part) > 4 or not part.isdigit():
+            return None
+    return struct(major = int(parts[0]), minor = int(parts[1]), free_threaded = free_threaded)
+
+# The build-time venv, relative to its root (docs/layout.md). The launcher finds its python at VENV_PYTHON
+# and its site-packages at VENV_SITE_PACKAGES % "X.Y" (or "X.Yt" for a free-threaded runtime).
+VENV_PYTHON = "bin/python3"
+VENV_CONFIG = "pyvenv.cfg"
+VENV_SITE_PACKAGES = "lib/python%s/site-packages"
+VENV_PTH = "_py_launcher.pth"

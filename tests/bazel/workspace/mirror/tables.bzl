@@ -1,0 +1,42 @@
+# The tables tests/bazel_mirror.rs feeds both to the launcher's Rust code and to the rules' Starlark
+# (bazel/private/shared.bzl, through :mirror). The Rust side reads everything after `TABLES = ` as JSON:
+# keep the value JSON (double quotes, no trailing commas, no comments inside). "!" means "refused".
+
+TABLES = {
+    "join_runfiles_path": [
+        ["_main", "pkg/main.py", "_main/pkg/main.py"],
+        ["_main", "../pyrt/bin/python3", "pyrt/bin/python3"],
+        ["_main", "../rules_python~0.31~pip~numpy/site-packages", "rules_python~0.31~pip~numpy/site-packages"],
+        ["e2e", "cases/report_main.py", "e2e/cases/report_main.py"],
+        ["", "_main/../repo/x", "repo/x"],
+        ["", "a/./b//c/", "a/b/c"],
+        ["", "a/b/../../c", "c"],
+        ["", "a/..", ""],
+        ["", "..", "!"],
+        ["_main", "../../x", "!"],
+        ["_main/pkg", "../../../x", "!"],
+        ["_main/pkg", "../lib/x.py", "_main/lib/x.py"],
+        ["_main", "", "_main"]
+    ],
+    "python_version": [
+        ["3.11", "3.11"],
+        ["3.9", "3.9"],
+        ["3.13t", "3.13t"],
+        ["10.0", "10.0"],
+        ["3.1000", "3.1000"],
+        ["3", "!"],
+        ["3.", "!"],
+        [".11", "!"],
+        ["3.11.4", "!"],
+        ["3.13tt", "!"],
+        ["3.t", "!"],
+        ["t", "!"],
+        ["", "!"],
+        ["3.11a", "!"],
+        ["3.10000", "!"],
+        ["PY3", "!"],
+        ["3.-1", "!"],
+        ["+3.11", "!"],
+        ["3 .11", "!"]
+    ]
+}
