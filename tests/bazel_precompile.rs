@@ -28,7 +28,10 @@ const THIRD_PARTY_PYC: [&str; 2] = [
     "pypi_bazel_runfiles/runfiles/__pycache__/runfiles.cpython-311.pyc",
 ];
 const MODULES: [(&str, &str); 4] = [
-    ("mylib", "e2e/precompile/mylib/__pycache__/__init__.cpython-311.pyc"),
+    (
+        "mylib",
+        "e2e/precompile/mylib/__pycache__/__init__.cpython-311.pyc",
+    ),
     (
         "mylib.helper",
         "e2e/precompile/mylib/__pycache__/helper.cpython-311.pyc",
@@ -155,7 +158,10 @@ fn pyc_files_in_runfiles_and_groups_and_used_from_read_only_copy() {
         assert_eq!(&bytes[4..8], &[1, 0, 0, 0], "{key}: unchecked-hash flags");
     }
     let no_pyc = manifest_keys(&b.bin.join("precompile/no_pyc.runfiles_manifest"));
-    assert!(pyc_keys(&no_pyc).is_empty(), "precompile = False: {no_pyc:?}");
+    assert!(
+        pyc_keys(&no_pyc).is_empty(),
+        "precompile = False: {no_pyc:?}"
+    );
 
     // The groups: first-party .pyc with the app, third-party .pyc with the third-party files, and together
     // exactly the runfiles.
@@ -242,10 +248,7 @@ fn two_binaries_share_one_compile_action_per_source() {
         // The interpreter itself is the executable: no shell.
         assert_eq!(args[0], PYTHON, "{args:?}");
         assert_eq!(&args[1..4], ["-I", "-B", "-S"], "{args:?}");
-        assert!(
-            args[4].ends_with("bazel/private/precompile.py"),
-            "{args:?}"
-        );
+        assert!(args[4].ends_with("bazel/private/precompile.py"), "{args:?}");
         assert_eq!(args[5], "cpython-311");
         sources.push(args[8].to_owned());
     }

@@ -15,6 +15,7 @@ package). The binary decides whether the files join its runfiles (`precompile`);
 
 load(":providers.bzl", "PyLauncherInfo")
 load(":py_providers.bzl", "PY_TOOLCHAIN_TYPE", "py3_runtime")
+load(":shared.bzl", "parse_python_version", "runfiles_path")
 
 _LAUNCHER_TOOLCHAIN_TYPE = str(Label("//bazel:toolchain_type"))
 
@@ -40,12 +41,14 @@ _PrecompileRuntimeInfo = provider(
 def _precompile_runtime_impl(ctx):
     runtime = py3_runtime(ctx)
     launcher_tc = ctx.toolchains[_LAUNCHER_TOOLCHAIN_TYPE].py_launcher
-    version = runtime.python_version or launcher_tc.python_version
-    enabled = bool(version) and launcher_tc.precompile
+    version = runtime.python_version or launcher_tc.python_version or ""
+    parts = version.split(".")
+    parsed = parse_python_version(".".join(parts[:2])) if len(parts) >= 2 else None
+    enabled = parsed != None and launcher_tc.precompile
     tag = ""
-    if version:
-        parts = version.split(".")
-        tag = "cpython-%s%s" % (parts[0], parts[1])
+    if parsed != None:
+        # sys.implementation.cache_tag: "cpython-311", "cpython-313t" for a free-threaded build.
+        tag = "cpython-%d%d%s" % (parsed.major, parsed.minor, "t" if parsed.free_threaded else "")
     if runtime.interpreter_path:
         executable, inputs = runtime.interpreter_path, depset()
     else:
@@ -77,9 +80,6 @@ def _package_prefix(label):
         prefix += label.package + "/"
     return prefix
 
-def _runfiles_path(ctx, f):
-    return f.short_path[3:] if f.short_path.startswith("../") else ctx.workspace_name + "/" + f.short_path
-
 def _compile(ctx, target, rt):
     prefix = _package_prefix(target.label)
     compiler = ctx.file._precompiler
@@ -94,7 +94,7 @@ def _compile(ctx, target, rt):
         ctx.actions.run(
             executable = rt.executable,
             # -I: no user site, no PYTHON* variables; -B: write no bytecode of our own; -S: no site.
-            arguments = ["-I", "-B", "-S", compiler.path, rt.cache_tag, src.path, pyc.path, _runfiles_path(ctx, src)],
+            arguments = ["-I", "-B", "-S", compiler.path, rt.cache_tag, src.path, pyc.path, runfiles_path(ctx, src)],
             inputs = depset([compiler, src], transitive = [rt.inputs]),
             outputs = [pyc],
             mnemonic = "PyLauncherPrecompile",
