@@ -8,6 +8,8 @@
 //! full, go to the system allocator, so memory use is bounded by the arena's size plus what `System`
 //! would have used anyway. The arena is untouched virtual memory until used: it adds nothing to the file.
 
+#![warn(missing_docs)]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,6 +19,8 @@ const ARENA_SIZE: usize = 4 << 20;
 #[repr(C, align(64))]
 struct Bytes(UnsafeCell<[u8; ARENA_SIZE]>);
 
+/// The launcher binary's global allocator: a fixed arena handed out front to back (freeing only the
+/// most recent allocation), falling back to the system allocator when it is full.
 pub struct BumpAllocator {
     bytes: Bytes,
     /// Offset of the first free byte.
@@ -27,6 +31,7 @@ pub struct BumpAllocator {
 unsafe impl Sync for BumpAllocator {}
 
 impl BumpAllocator {
+    /// An empty arena (a `const fn`, for a `static` global allocator).
     pub const fn new() -> BumpAllocator {
         BumpAllocator {
             bytes: Bytes(UnsafeCell::new([0; ARENA_SIZE])),

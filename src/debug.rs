@@ -35,7 +35,7 @@ impl DebugMode {
     ///
     /// Values are case-insensitive: `json`; `1`, `true`, `yes`, `on`, `text` (the trace); empty, `0`,
     /// `false`, `no`, `off` (nothing, unless `RULES_PYTHON_BOOTSTRAP_VERBOSE` is non-empty).
-    pub fn from_env(
+    pub(crate) fn from_env(
         debug: Option<&OsStr>,
         rules_python_verbose: Option<&OsStr>,
     ) -> (DebugMode, bool) {
@@ -70,7 +70,7 @@ impl DebugMode {
 }
 
 /// The one-line warning for a `PY_LAUNCHER_DEBUG` value that is not one of the known words.
-pub fn unknown_mode_warning(value: &OsStr) -> String {
+pub(crate) fn unknown_mode_warning(value: &OsStr) -> String {
     format!(
         "py-launcher: warning: PY_LAUNCHER_DEBUG={} is not a known value (1 for the trace, json for the \
          launch plan, 0 for off; any case); showing the trace\n",
@@ -92,7 +92,7 @@ impl Trace {
     }
 
     /// Whether the text trace is on (work done only to be traced checks this first).
-    pub fn enabled(&self) -> bool {
+    pub(crate) fn enabled(&self) -> bool {
         self.mode == DebugMode::Text
     }
 
@@ -110,7 +110,7 @@ impl Trace {
 }
 
 /// Traces the venv's import path, each entry with whether it exists.
-pub fn trace_import_path(venv: &Venv, trace: &mut Trace) {
+pub(crate) fn trace_import_path(venv: &Venv, trace: &mut Trace) {
     if !trace.enabled() {
         return;
     }

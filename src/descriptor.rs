@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::python_version::PythonVersion;
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,7 +62,7 @@ pub struct Descriptor {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VenvPolicy {
     /// Never use the build-time venv as it is; always make a run-time one.
-    pub always_run_time: bool,
+    pub(crate) always_run_time: bool,
     /// Runfiles path of the build-time venv's python when it is not `<venv>/bin/python3`.
     pub python: Option<String>,
     /// Site-packages relative to the venv root when it is not `lib/pythonX.Y/site-packages`.
@@ -71,7 +71,7 @@ pub struct VenvPolicy {
     /// site init that sets the import path) instead of holding the launcher's own content. In
     /// manifest-only runfiles the build-time venv's real directory is then found through its
     /// `pyvenv.cfg`.
-    pub link_build_time: bool,
+    pub(crate) link_build_time: bool,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -100,7 +100,7 @@ impl InterpreterForm {
         }
     }
 
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             InterpreterForm::Absolute => "platform runtime, absolute interpreter_path",
             InterpreterForm::Runfiles => "in-build runtime, runfiles path",
@@ -258,7 +258,7 @@ impl Descriptor {
         Ok(())
     }
 
-    pub fn interpreter_form(&self) -> InterpreterForm {
+    pub(crate) fn interpreter_form(&self) -> InterpreterForm {
         InterpreterForm::of(&self.interpreter)
     }
 

@@ -7,6 +7,8 @@
 //! unchanged for the life of the process.) A launch therefore costs the same whether the caller's
 //! environment has ten variables or a thousand.
 
+#![warn(missing_docs)]
+
 use std::ffi::{OsStr, OsString};
 
 #[cfg(unix)]
@@ -14,6 +16,7 @@ use crate::sys::{os_str_bytes, os_str_from_bytes};
 #[cfg(unix)]
 use std::ffi::CString;
 
+/// The environment the launcher was started with, captured once (see the module documentation).
 pub struct Environment {
     /// `NAME=value` bytes; each is followed in memory by the NUL that ends its `environ` string.
     #[cfg(unix)]
@@ -27,10 +30,11 @@ pub struct ChildEnv {
     /// Inherited `environ` strings (NUL-terminated in memory, see [`Environment`]).
     #[cfg(unix)]
     pub inherited: Vec<&'static [u8]>,
+    /// Variables the plan sets, as `NAME=value` C strings.
     #[cfg(unix)]
     pub added: Vec<CString>,
     #[cfg(not(unix))]
-    pub vars: Vec<(OsString, OsString)>,
+    pub(crate) vars: Vec<(OsString, OsString)>,
 }
 
 #[cfg(unix)]
@@ -43,14 +47,14 @@ fn split(entry: &[u8]) -> (&[u8], &[u8]) {
 
 impl Environment {
     #[cfg(unix)]
-    pub fn capture() -> Environment {
+    pub(crate) fn capture() -> Environment {
         Environment {
             entries: crate::sys::environ_entries(),
         }
     }
 
     #[cfg(not(unix))]
-    pub fn capture() -> Environment {
+    pub(crate) fn capture() -> Environment {
         Environment {
             vars: std::env::vars_os().collect(),
         }
@@ -66,11 +70,13 @@ impl Environment {
             .map(|e| os_str_from_bytes(&e[name.len() + 1..]))
     }
 
+    /// The first value of `name`.
     #[cfg(not(unix))]
     pub fn get(&self, name: &str) -> Option<&OsStr> {
         self.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
     }
 
+    /// Every inherited variable as (name, value), in the order the process received them.
     pub fn iter(&self) -> impl Iterator<Item = (&OsStr, &OsStr)> {
         #[cfg(unix)]
         {

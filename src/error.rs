@@ -90,7 +90,7 @@ impl Error {
     }
 
     /// Names the Bazel target in the message, unless an inner step already did.
-    pub fn for_target(mut self, target: &str) -> Error {
+    pub(crate) fn for_target(mut self, target: &str) -> Error {
         if self.target.is_none() && !target.is_empty() {
             self.target = Some(target.to_owned());
         }
@@ -98,7 +98,7 @@ impl Error {
     }
 
     /// Names the file the error is about in front of the message: `<what> "<path>": <message>`.
-    pub fn in_file(mut self, what: &str, path: &Path) -> Error {
+    pub(crate) fn in_file(mut self, what: &str, path: &Path) -> Error {
         self.message = format!("{what} {}: {}", show_path(path), self.message);
         self
     }
@@ -171,6 +171,6 @@ pub fn show(value: impl AsRef<OsStr>) -> String {
     out
 }
 
-pub fn show_path(path: &Path) -> String {
+pub(crate) fn show_path(path: &Path) -> String {
     show(path.as_os_str())
 }

@@ -30,7 +30,7 @@ pub enum Command {
     Version,
 }
 
-pub const USAGE: &str =
+pub(crate) const USAGE: &str =
     "usage: py-launcher-finalize --launcher PATH --descriptor FILE.json --output PATH";
 
 /// `py-launcher-finalize 0.1.0 (abc123def456)`.
@@ -136,7 +136,7 @@ pub fn finalize(args: &Args) -> Result<()> {
 /// mistake in a hand-written descriptor: the launch then fails to find the runfiles. A `main` outside the
 /// workspace is warned about; an import outside it only when it names the main file's own top-level
 /// directory (`pkg/lib` beside `_main/pkg/main.py`), since imports of other repositories are normal.
-pub fn prefix_warnings(d: &Descriptor) -> Vec<String> {
+pub(crate) fn prefix_warnings(d: &Descriptor) -> Vec<String> {
     let ws = d.workspace_name.as_str();
     let first = |path: &str| path.split('/').next().unwrap_or("").to_owned();
     let mut warnings = Vec::new();

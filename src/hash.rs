@@ -3,9 +3,13 @@
 //! Not a defence against an adversary (whoever can write to the cache or the binary already controls
 //! what runs); it only has to be stable across releases of the same format and cheap.
 
+#![warn(missing_docs)]
+
+/// A running FNV-1a hash.
 pub struct Fnv(u64);
 
 impl Fnv {
+    /// The FNV-1a offset basis: the hash of nothing.
     pub const fn new() -> Fnv {
         Fnv(0xcbf2_9ce4_8422_2325)
     }
@@ -31,6 +35,7 @@ impl Fnv {
         }
         Fnv(h)
     }
+    /// The hash of the fields added so far.
     pub const fn finish(&self) -> u64 {
         self.0
     }

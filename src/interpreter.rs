@@ -114,7 +114,7 @@ pub fn resolve(
     })
 }
 
-pub fn version_mismatch(
+pub(crate) fn version_mismatch(
     path: &Path,
     expected: PythonVersion,
     actual: PythonVersion,

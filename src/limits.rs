@@ -8,14 +8,14 @@
 /// An embedded descriptor (the JSON in the trailer). Real ones are a few KB.
 pub const MAX_DESCRIPTOR_LEN: u64 = 16 * 1024 * 1024;
 /// A drop-in text stub: only this much of the file is read (a zip may follow a stub's end line).
-pub const MAX_STUB_LEN: u64 = 1024 * 1024;
+pub(crate) const MAX_STUB_LEN: u64 = 1024 * 1024;
 /// A runfiles manifest. It is mapped, not read, so this only bounds address space; 100,000 entries
 /// are about 20 MB.
 pub const MAX_MANIFEST_LEN: u64 = 4 * 1024 * 1024 * 1024;
 /// The record a run-time venv carries (`py-launcher-venv.txt`), and its `.pth` file when traced.
-pub const MAX_RECORD_LEN: u64 = 64 * 1024;
+pub(crate) const MAX_RECORD_LEN: u64 = 64 * 1024;
 /// The `.pth` file of a run-time venv, read back only for the trace and the JSON plan.
-pub const MAX_PTH_LEN: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_PTH_LEN: u64 = 64 * 1024 * 1024;
 /// How many launchers may exec one another in one process (a launcher named as another's interpreter)
 /// before the chain is refused as a loop.
-pub const MAX_EXEC_DEPTH: u32 = 8;
+pub(crate) const MAX_EXEC_DEPTH: u32 = 8;

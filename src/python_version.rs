@@ -1,16 +1,20 @@
 //! The one Python-version type: a `major.minor` pair, as the descriptor states it, as an interpreter's
 //! name or probe reports it, and as a venv's `lib/pythonX.Y` directories spell it.
 
+#![warn(missing_docs)]
+
 use std::ffi::OsStr;
 use std::fmt;
 
+/// A Python `major.minor` version; a free-threaded build's `t` is not part of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PythonVersion {
-    pub major: u32,
-    pub minor: u32,
+    pub(crate) major: u32,
+    pub(crate) minor: u32,
 }
 
 impl PythonVersion {
+    /// `major.minor`.
     pub const fn new(major: u32, minor: u32) -> PythonVersion {
         PythonVersion { major, minor }
     }
@@ -28,21 +32,21 @@ impl PythonVersion {
     }
 
     /// An interpreter file name: `python3.11` → 3.11; also `python3.13t`, `python3.11d`.
-    pub fn from_interpreter_name(name: &OsStr) -> Option<PythonVersion> {
+    pub(crate) fn from_interpreter_name(name: &OsStr) -> Option<PythonVersion> {
         let name = name.to_str()?.strip_prefix("python")?;
         PythonVersion::parse(name.trim_end_matches(['t', 'd', 'm']))
     }
 
     /// The version a venv-relative site-packages path names: `lib/python3.11/site-packages` → 3.11
     /// (`python3.13t` counts too); `Lib/site-packages` → none.
-    pub fn in_site_packages(rel: &str) -> Option<PythonVersion> {
+    pub(crate) fn in_site_packages(rel: &str) -> Option<PythonVersion> {
         rel.split('/')
             .filter_map(|segment| segment.strip_prefix("python"))
             .find_map(PythonVersion::parse)
     }
 
     /// `lib/pythonX.Y`, relative to a prefix or venv: the standard library of an installation.
-    pub fn lib_dir(self) -> String {
+    pub(crate) fn lib_dir(self) -> String {
         format!("lib/python{self}")
     }
 

@@ -33,17 +33,17 @@ pub struct Runfiles {
     /// mode, which may not exist).
     pub root: PathBuf,
     /// The manifest file in manifest mode.
-    pub manifest_path: Option<PathBuf>,
+    pub(crate) manifest_path: Option<PathBuf>,
     manifest: Option<Manifest>,
 }
 
 /// Where discovery looks. Built by the caller from the environment and the executable's path.
 #[derive(Debug, Default, Clone)]
-pub struct Discovery {
-    pub runfiles_dir: Option<OsString>,
-    pub manifest_file: Option<OsString>,
+pub(crate) struct Discovery {
+    pub(crate) runfiles_dir: Option<OsString>,
+    pub(crate) manifest_file: Option<OsString>,
     /// The executable as invoked (or the stub file in the drop-in route), already made absolute.
-    pub invoked: Option<PathBuf>,
+    pub(crate) invoked: Option<PathBuf>,
     /// The real file behind it, found only if discovery gets that far.
     pub real: RealPath,
 }
@@ -51,7 +51,7 @@ pub struct Discovery {
 /// Where the real file behind the invoked path comes from. Resolving it costs `readlink`/`realpath`
 /// calls, so it is done only when the candidates next to the invoked path have all failed.
 #[derive(Debug, Default, Clone)]
-pub enum RealPath {
+pub(crate) enum RealPath {
     #[default]
     Unknown,
     /// The running executable (`/proc/self/exe` on Linux).
@@ -76,7 +76,7 @@ impl Runfiles {
     /// Finds the runfiles; the root (and manifest) come back absolute: a relative root would put
     /// relative lines on the import path, which `site` joins to site-packages, silently dropping the
     /// imports. Joined to the working directory when it can be learnt, else an error.
-    pub fn discover(
+    pub(crate) fn discover(
         where_: &Discovery,
         marker: Option<&str>,
         trace: &mut Trace,
@@ -299,7 +299,7 @@ impl Runfiles {
 
     /// Resolves runfiles paths. Directory mode joins them to the root without touching the disk;
     /// manifest mode answers them all in one pass over the manifest. `None`: not listed.
-    pub fn resolve_all(&self, keys: &[&str]) -> Result<Vec<Option<PathBuf>>> {
+    pub(crate) fn resolve_all(&self, keys: &[&str]) -> Result<Vec<Option<PathBuf>>> {
         let Some(manifest) = &self.manifest else {
             return Ok(keys.iter().map(|key| Some(self.root.join(key))).collect());
         };
@@ -450,7 +450,7 @@ fn executable_chain(where_: &Discovery) -> Vec<PathBuf> {
 /// lines; for a symlink hop it is only used on paths whose directory part is already physical. Runfiles
 /// paths (`/`-separated, relative to the runfiles root) have their own normaliser,
 /// [`join_runfiles_path`](crate::descriptor::join_runfiles_path).
-pub fn normalize_lexically(path: &Path) -> PathBuf {
+pub(crate) fn normalize_lexically(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for part in path.components() {
         match part {

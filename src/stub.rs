@@ -45,20 +45,20 @@ use crate::error::{show_path, Error, Result};
 use crate::limits::MAX_STUB_LEN;
 
 /// The marker line's prefix; the rest is `KIND FORMAT`, or `end` on the last line.
-pub const MARKER: &str = "# py-launcher stub: ";
-pub const END_LINE: &str = "# py-launcher stub: end";
+pub(crate) const MARKER: &str = "# py-launcher stub: ";
+pub(crate) const END_LINE: &str = "# py-launcher stub: end";
 /// The key/value format version this launcher reads.
-pub const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 1;
 
-pub const KIND_BAZEL_NATIVE: &str = "bazel-native";
-pub const KIND_RULES_PYTHON: &str = "rules-python";
-pub const KIND_OWN: &str = "py-launcher";
+pub(crate) const KIND_BAZEL_NATIVE: &str = "bazel-native";
+pub(crate) const KIND_RULES_PYTHON: &str = "rules-python";
+pub(crate) const KIND_OWN: &str = "py-launcher";
 /// Bazel's own Python stub (`python_stub_template.txt` of the native `py_binary`), as Bazel expands it
 /// when a `py_runtime` sets only `stub_shebang`; rules_python before 2.0 writes the same shape for
 /// `system_python` (`python_bootstrap_template.txt`).
-pub const KIND_STOCK_NATIVE: &str = "stock-native";
+pub(crate) const KIND_STOCK_NATIVE: &str = "stock-native";
 /// rules_python's (2.0 and later) `system_python` stage 1, `python_bootstrap_template.txt`.
-pub const KIND_STOCK_SYSTEM_PYTHON: &str = "stock-system-python";
+pub(crate) const KIND_STOCK_SYSTEM_PYTHON: &str = "stock-system-python";
 
 /// How a fact sits in a stock stub, which is a Python program: on a line that, leading white space
 /// removed, starts with `prefix` and ends with `suffix`; the value is the text between. Bazel
@@ -218,9 +218,9 @@ pub struct Origin {
 }
 
 /// A stub translated: the neutral launch facts, and where they came from.
-pub type Translated = (Descriptor, Origin);
+pub(crate) type Translated = (Descriptor, Origin);
 
-pub fn read_stub(path: &Path) -> Result<Translated> {
+pub(crate) fn read_stub(path: &Path) -> Result<Translated> {
     let not_a_stub = |why: String| {
         Error::usage(
             format!("{} is not a py-launcher stub: {why}", show_path(path)),
@@ -260,7 +260,7 @@ fn parse_head(head: &[u8], file_len: u64, path: &Path) -> Result<Translated> {
     })
 }
 
-pub fn zip_error(shown: &str) -> Error {
+pub(crate) fn zip_error(shown: &str) -> Error {
     Error::usage(
         format!("{shown} is a zip executable (--build_python_zip), which py-launcher does not run"),
         "build without --build_python_zip (it is off by default except on Windows)",
@@ -727,7 +727,7 @@ fn rules_python(facts: &Facts, path: &Path) -> std::result::Result<Descriptor, S
 
 /// Debug trace of what a stub said: the template, every fact as written, and what py-launcher made of
 /// the facts that have no descriptor field.
-pub fn trace_facts((descriptor, origin): &Translated, trace: &mut Trace) {
+pub(crate) fn trace_facts((descriptor, origin): &Translated, trace: &mut Trace) {
     trace.note(|| {
         format!(
             "stub: {} template, read from {}",

@@ -74,7 +74,7 @@ pub fn read_bytes(bytes: &[u8]) -> Tail {
 }
 
 /// The search itself, over any source of positioned reads of a `file_len`-byte file.
-pub fn read_from(
+pub(crate) fn read_from(
     file_len: u64,
     read_at: impl Fn(&mut [u8], u64) -> io::Result<()>,
 ) -> io::Result<Tail> {
@@ -153,7 +153,7 @@ fn check_candidate(
 
 /// Reads the descriptor bytes embedded in a file, for the launcher: `Ok(None)` when there is none.
 /// `len` is the file's length, from the `fstat` the caller already made.
-pub fn embedded_descriptor(file: &File, len: u64) -> Result<Option<Vec<u8>>> {
+pub(crate) fn embedded_descriptor(file: &File, len: u64) -> Result<Option<Vec<u8>>> {
     match read(file, len) {
         Ok(Tail::Present(_, bytes)) => Ok(Some(bytes)),
         Ok(Tail::Absent) => Ok(None),

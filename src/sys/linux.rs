@@ -48,7 +48,7 @@ const STARTED: u8 = 0x80;
 
 /// Whether standard descriptor `fd` was closed when the launcher started: known exactly when
 /// [`start_up`] ran (the launcher binary), `None` otherwise.
-pub fn closed_at_start(fd: i32) -> Option<bool> {
+pub(crate) fn closed_at_start(fd: i32) -> Option<bool> {
     let bits = CLOSED_AT_START.load(Ordering::Relaxed);
     (bits & STARTED != 0).then(|| bits & (1 << fd) != 0)
 }
@@ -69,7 +69,7 @@ pub unsafe fn args_from_c(argc: libc::c_int, argv: *const *const libc::c_char) -
 
 /// Opens the running executable itself, whatever path or name it was started under. `openat` rather
 /// than `open`: musl's `open` follows an `O_CLOEXEC` open with a redundant `fcntl`.
-pub fn open_own_executable() -> io::Result<File> {
+pub(crate) fn open_own_executable() -> io::Result<File> {
     // SAFETY: a constant NUL-terminated path; the descriptor returned is owned by the File.
     let fd = unsafe {
         libc::openat(
@@ -86,13 +86,13 @@ pub fn open_own_executable() -> io::Result<File> {
 }
 
 /// The real path of the running executable.
-pub fn own_executable_path() -> Option<PathBuf> {
+pub(crate) fn own_executable_path() -> Option<PathBuf> {
     std::fs::read_link("/proc/self/exe").ok()
 }
 
 /// The path the kernel was asked to execute (`execve`'s filename), which, unlike `argv[0]`, a caller
 /// cannot set to an arbitrary word. Falls back to `argv[0]`.
-pub fn invoked_path(argv0: Option<&OsString>) -> Option<PathBuf> {
+pub(crate) fn invoked_path(argv0: Option<&OsString>) -> Option<PathBuf> {
     // SAFETY: getauxval has no preconditions; it returns 0 when the entry is absent.
     let raw = unsafe { libc::getauxval(libc::AT_EXECFN) } as *const libc::c_char;
     if !raw.is_null() {
@@ -107,7 +107,7 @@ pub fn invoked_path(argv0: Option<&OsString>) -> Option<PathBuf> {
 
 /// Whether the kernel started us in secure-execution mode (`AT_SECURE`: setuid, setgid or file
 /// capabilities), where the caller's environment must not be trusted.
-pub fn is_secure_exec() -> bool {
+pub(crate) fn is_secure_exec() -> bool {
     // SAFETY: getauxval has no preconditions; it returns 0 when the entry is absent.
     unsafe { libc::getauxval(libc::AT_SECURE) != 0 }
 }

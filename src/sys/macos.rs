@@ -11,24 +11,24 @@ use std::path::PathBuf;
 pub fn start_up() {}
 
 /// std's runtime start-up reopened any closed standard descriptor without saying which: unknown.
-pub fn closed_at_start(_fd: i32) -> Option<bool> {
+pub(crate) fn closed_at_start(_fd: i32) -> Option<bool> {
     None
 }
 
-pub fn open_own_executable() -> io::Result<File> {
+pub(crate) fn open_own_executable() -> io::Result<File> {
     File::open(std::env::current_exe()?)
 }
 
-pub fn own_executable_path() -> Option<PathBuf> {
+pub(crate) fn own_executable_path() -> Option<PathBuf> {
     std::env::current_exe().ok()
 }
 
-pub fn invoked_path(argv0: Option<&OsString>) -> Option<PathBuf> {
+pub(crate) fn invoked_path(argv0: Option<&OsString>) -> Option<PathBuf> {
     argv0.filter(|a| !a.is_empty()).map(PathBuf::from)
 }
 
 /// Whether we run setuid or setgid (`issetugid`), where the caller's environment must not be trusted.
-pub fn is_secure_exec() -> bool {
+pub(crate) fn is_secure_exec() -> bool {
     // SAFETY: issetugid has no preconditions.
     unsafe { libc::issetugid() != 0 }
 }

@@ -22,7 +22,7 @@ mod os;
 pub use os::*;
 
 /// The type and size rule of [`open_regular`], for a file already opened.
-pub fn check_regular(meta: &std::fs::Metadata, max: u64) -> std::io::Result<()> {
+pub(crate) fn check_regular(meta: &std::fs::Metadata, max: u64) -> std::io::Result<()> {
     if !meta.is_file() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -40,7 +40,7 @@ pub fn check_regular(meta: &std::fs::Metadata, max: u64) -> std::io::Result<()> 
 
 /// Reads a whole regular file of at most `max` bytes (see [`open_regular`]); memory stays bounded even
 /// if the file grows while it is read.
-pub fn read_regular(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_regular(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let (mut file, meta) = open_regular(path, max)?;
     // One byte more than `fstat` said (within `max`), so that a file that grew is still read to its end

@@ -16,7 +16,7 @@ pub struct FileId {
     ino: u64,
 }
 
-pub fn file_id(path: &Path) -> io::Result<FileId> {
+pub(crate) fn file_id(path: &Path) -> io::Result<FileId> {
     let meta = std::fs::metadata(path)?;
     Ok(FileId {
         dev: meta.dev(),
@@ -24,19 +24,19 @@ pub fn file_id(path: &Path) -> io::Result<FileId> {
     })
 }
 
-pub fn file_id_of(meta: &Metadata) -> FileId {
+pub(crate) fn file_id_of(meta: &Metadata) -> FileId {
     FileId {
         dev: meta.dev(),
         ino: meta.ino(),
     }
 }
 
-pub fn is_executable(meta: &Metadata) -> bool {
+pub(crate) fn is_executable(meta: &Metadata) -> bool {
     meta.is_file() && meta.permissions().mode() & 0o111 != 0
 }
 
 /// On Linux the kernel hands it over at exec (`AT_EUID`, the launcher never changes it): no system call.
-pub fn effective_uid() -> u32 {
+pub(crate) fn effective_uid() -> u32 {
     #[cfg(target_os = "linux")]
     // SAFETY: getauxval has no preconditions; AT_EUID is always present on Linux.
     let uid = unsafe { libc::getauxval(libc::AT_EUID) as u32 };
@@ -46,12 +46,12 @@ pub fn effective_uid() -> u32 {
     uid
 }
 
-pub fn owner_and_mode(meta: &Metadata) -> (u32, u32) {
+pub(crate) fn owner_and_mode(meta: &Metadata) -> (u32, u32) {
     (meta.uid(), meta.mode())
 }
 
 /// Whether a process with this PID exists (a process of another user counts as existing).
-pub fn process_exists(pid: u32) -> bool {
+pub(crate) fn process_exists(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
     };
@@ -110,7 +110,7 @@ pub fn exec(program: &Path, argv: &[OsString], env: &ChildEnv) -> io::Error {
 /// status (`None` when it died by a signal) and stdout. Used once per run-time venv, to ask a
 /// wrapper-script interpreter what it really is; a bare `posix_spawn` keeps std's general process
 /// machinery out of the launcher.
-pub fn run_capturing_stdout(
+pub(crate) fn run_capturing_stdout(
     program: &Path,
     args: &[&str],
     env: &[(&str, &std::ffi::OsStr)],
@@ -255,7 +255,7 @@ fn stdout_was_closed() -> bool {
 }
 
 /// The parent's process ID.
-pub fn parent_pid() -> u32 {
+pub(crate) fn parent_pid() -> u32 {
     std::os::unix::process::parent_id()
 }
 
@@ -267,7 +267,7 @@ pub fn parent_pid() -> u32 {
 /// launcher's own start-up records which ones it reopened (`closed_at_start`); where std's runtime did it,
 /// `/dev/null` open read-write on descriptor 1 is taken to mean "closed", as a shell's `>/dev/null`
 /// (write-only) never gives that.
-pub fn write_stdout(mut bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_stdout(mut bytes: &[u8]) -> io::Result<()> {
     if stdout_was_closed() {
         return Err(io::Error::new(
             io::ErrorKind::BrokenPipe,
@@ -295,7 +295,7 @@ pub fn write_stdout(mut bytes: &[u8]) -> io::Result<()> {
 /// Creates a directory only its owner can enter (0700), and with `recursive` its missing parents (0700
 /// too; existing ones are left as they are), whatever the umask: a umask that strips owner bits is
 /// undone with a `chmod` of what was just made.
-pub fn create_private_dir(path: &Path, recursive: bool) -> io::Result<()> {
+pub(crate) fn create_private_dir(path: &Path, recursive: bool) -> io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     if recursive {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -320,7 +320,7 @@ pub fn create_private_dir(path: &Path, recursive: bool) -> io::Result<()> {
 
 /// Creates a new file only its owner can read (0600, whatever the umask); fails if anything exists at
 /// `path` (`O_EXCL`).
-pub fn create_private_file(path: &Path) -> io::Result<std::fs::File> {
+pub(crate) fn create_private_file(path: &Path) -> io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
     let file = std::fs::OpenOptions::new()
         .write(true)
@@ -331,17 +331,19 @@ pub fn create_private_file(path: &Path) -> io::Result<std::fs::File> {
     Ok(file)
 }
 
+/// Creates `link` as a symbolic link to `target`.
 pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
     std::os::unix::fs::symlink(target, link)
 }
 
+/// The error `exec` reports for a file the kernel cannot execute (no `#!`, not a binary format).
 pub const ENOEXEC: i32 = libc::ENOEXEC;
 
 /// Opens a file for reading only if it is a regular file of at most `max` bytes. The open itself never
 /// blocks (`O_NONBLOCK`: a FIFO without a writer would otherwise hang it) and never takes a controlling
 /// terminal; the type and size come from `fstat` on the opened file, so a path swapped in between
 /// cannot slip past the check.
-pub fn open_regular(path: &Path, max: u64) -> io::Result<(std::fs::File, Metadata)> {
+pub(crate) fn open_regular(path: &Path, max: u64) -> io::Result<(std::fs::File, Metadata)> {
     let file = open_nonblocking(path)?;
     let meta = file.metadata()?;
     super::check_regular(&meta, max)?;
@@ -394,12 +396,12 @@ impl Drop for Mapping {
 }
 
 /// Reads exactly `buf.len()` bytes at `offset`, without moving the file position.
-pub fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+pub(crate) fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> io::Result<()> {
     std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
 }
 
 /// Makes `options` create an executable file (mode 0755 before the umask).
-pub fn create_executable(options: &mut std::fs::OpenOptions) {
+pub(crate) fn create_executable(options: &mut std::fs::OpenOptions) {
     std::os::unix::fs::OpenOptionsExt::mode(options, 0o755);
 }
 
@@ -410,7 +412,7 @@ extern "C" {
 /// The process's own `NAME=value` strings, not copied: each slice is followed in memory by the NUL that
 /// ends its `environ` entry, so [`exec`] can pass the same pointers on. Valid for the life of the
 /// process because the launcher never calls `setenv`.
-pub fn environ_entries() -> Vec<&'static [u8]> {
+pub(crate) fn environ_entries() -> Vec<&'static [u8]> {
     let mut entries = Vec::new();
     // SAFETY: `environ` is a NULL-terminated array of NUL-terminated strings set up by the C runtime;
     // nothing in this process modifies the environment, so the strings live until exit.
@@ -425,12 +427,12 @@ pub fn environ_entries() -> Vec<&'static [u8]> {
 }
 
 /// An OS string's bytes (Unix strings are bytes).
-pub fn os_str_bytes(s: &std::ffi::OsStr) -> &[u8] {
+pub(crate) fn os_str_bytes(s: &std::ffi::OsStr) -> &[u8] {
     s.as_bytes()
 }
 
 /// Bytes as an OS string, as they are.
-pub fn os_str_from_bytes(bytes: &[u8]) -> &std::ffi::OsStr {
+pub(crate) fn os_str_from_bytes(bytes: &[u8]) -> &std::ffi::OsStr {
     std::ffi::OsStr::from_bytes(bytes)
 }
 
@@ -440,7 +442,7 @@ pub fn os_from_bytes(bytes: Vec<u8>) -> OsString {
 }
 
 /// A path from bytes read from a file (a manifest target).
-pub fn path_from_bytes(bytes: &[u8]) -> std::path::PathBuf {
+pub(crate) fn path_from_bytes(bytes: &[u8]) -> std::path::PathBuf {
     std::path::PathBuf::from(os_str_from_bytes(bytes))
 }
 
@@ -449,7 +451,7 @@ pub fn path_from_bytes(bytes: &[u8]) -> std::path::PathBuf {
 ///
 /// `openat` rather than std's `open`: on musl, `open` follows an `O_CLOEXEC` open with a redundant
 /// `fcntl`, one system call per file on the warm path.
-pub fn open_nonblocking(path: &Path) -> io::Result<std::fs::File> {
+pub(crate) fn open_nonblocking(path: &Path) -> io::Result<std::fs::File> {
     let c_path = CString::new(path.as_os_str().as_bytes())
         .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     // SAFETY: a NUL-terminated path; the descriptor returned is owned by the File below.
@@ -469,7 +471,7 @@ pub fn open_nonblocking(path: &Path) -> io::Result<std::fs::File> {
 
 /// Test-only fault injection: ends the process at once, as a `kill -9` would (no clean-up runs).
 #[cfg(feature = "fault-injection")]
-pub fn kill_self() {
+pub(crate) fn kill_self() {
     // SAFETY: raising a signal on ourselves has no memory-safety preconditions.
     unsafe {
         libc::raise(libc::SIGKILL);

@@ -14,45 +14,45 @@ pub struct FileId {
     modified: Option<std::time::SystemTime>,
 }
 
-pub fn file_id(path: &Path) -> io::Result<FileId> {
+pub(crate) fn file_id(path: &Path) -> io::Result<FileId> {
     Ok(file_id_of(&std::fs::metadata(path)?))
 }
 
-pub fn file_id_of(meta: &Metadata) -> FileId {
+pub(crate) fn file_id_of(meta: &Metadata) -> FileId {
     FileId {
         len: meta.len(),
         modified: meta.modified().ok(),
     }
 }
 
-pub fn is_executable(meta: &Metadata) -> bool {
+pub(crate) fn is_executable(meta: &Metadata) -> bool {
     meta.is_file()
 }
 
-pub fn effective_uid() -> u32 {
+pub(crate) fn effective_uid() -> u32 {
     0
 }
 
-pub fn owner_and_mode(_meta: &Metadata) -> (u32, u32) {
+pub(crate) fn owner_and_mode(_meta: &Metadata) -> (u32, u32) {
     (0, 0o700)
 }
 
-pub fn process_exists(_pid: u32) -> bool {
+pub(crate) fn process_exists(_pid: u32) -> bool {
     true
 }
 
 /// std's runtime start-up already did what the Linux launcher does here.
 pub fn start_up() {}
 
-pub fn open_own_executable() -> io::Result<File> {
+pub(crate) fn open_own_executable() -> io::Result<File> {
     File::open(std::env::current_exe()?)
 }
 
-pub fn own_executable_path() -> Option<PathBuf> {
+pub(crate) fn own_executable_path() -> Option<PathBuf> {
     std::env::current_exe().ok()
 }
 
-pub fn invoked_path(argv0: Option<&OsString>) -> Option<PathBuf> {
+pub(crate) fn invoked_path(argv0: Option<&OsString>) -> Option<PathBuf> {
     argv0.filter(|a| !a.is_empty()).map(PathBuf::from)
 }
 
@@ -69,7 +69,7 @@ pub fn exec(program: &Path, argv: &[OsString], env: &crate::environment::ChildEn
     }
 }
 
-pub fn run_capturing_stdout(
+pub(crate) fn run_capturing_stdout(
     program: &Path,
     args: &[&str],
     env: &[(&str, &std::ffi::OsStr)],
@@ -84,11 +84,11 @@ pub fn run_capturing_stdout(
 }
 
 /// Windows has no mode bits; a directory under the user's profile is private through its ACL.
-pub fn create_private_dir(path: &Path, recursive: bool) -> io::Result<()> {
+pub(crate) fn create_private_dir(path: &Path, recursive: bool) -> io::Result<()> {
     std::fs::DirBuilder::new().recursive(recursive).create(path)
 }
 
-pub fn create_private_file(path: &Path) -> io::Result<File> {
+pub(crate) fn create_private_file(path: &Path) -> io::Result<File> {
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -108,7 +108,7 @@ pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
 pub const ENOEXEC: i32 = 193; // ERROR_BAD_EXE_FORMAT
 
 /// Opens a file for reading only if it is a regular file of at most `max` bytes.
-pub fn open_regular(path: &Path, max: u64) -> io::Result<(File, Metadata)> {
+pub(crate) fn open_regular(path: &Path, max: u64) -> io::Result<(File, Metadata)> {
     let file = File::open(path)?;
     let meta = file.metadata()?;
     crate::sys::check_regular(&meta, max)?;
@@ -116,15 +116,15 @@ pub fn open_regular(path: &Path, max: u64) -> io::Result<(File, Metadata)> {
 }
 
 /// Windows has no setuid executables.
-pub fn is_secure_exec() -> bool {
+pub(crate) fn is_secure_exec() -> bool {
     false
 }
 
-pub fn parent_pid() -> u32 {
+pub(crate) fn parent_pid() -> u32 {
     0
 }
 
-pub fn write_stdout(bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_stdout(bytes: &[u8]) -> io::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     out.write_all(bytes)?;
@@ -150,7 +150,7 @@ impl Mapping {
 }
 
 /// Reads exactly `buf.len()` bytes at `offset`.
-pub fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+pub(crate) fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
     use std::os::windows::fs::FileExt;
     while !buf.is_empty() {
         let n = file.seek_read(buf, offset)?;
@@ -164,7 +164,7 @@ pub fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Re
 }
 
 /// Windows has no executable bit: nothing to set.
-pub fn create_executable(_options: &mut std::fs::OpenOptions) {}
+pub(crate) fn create_executable(_options: &mut std::fs::OpenOptions) {}
 
 /// Bytes back into an OS string (lossy: the launcher's byte-level processing is of UTF-8 text here).
 pub fn os_from_bytes(bytes: Vec<u8>) -> OsString {
@@ -172,16 +172,16 @@ pub fn os_from_bytes(bytes: Vec<u8>) -> OsString {
 }
 
 /// A path from bytes read from a file (a manifest target), read as UTF-8.
-pub fn path_from_bytes(bytes: &[u8]) -> PathBuf {
+pub(crate) fn path_from_bytes(bytes: &[u8]) -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
 }
 
-pub fn open_nonblocking(path: &Path) -> io::Result<File> {
+pub(crate) fn open_nonblocking(path: &Path) -> io::Result<File> {
     File::open(path)
 }
 
 /// Test-only fault injection: ends the process at once (no clean-up runs).
 #[cfg(feature = "fault-injection")]
-pub fn kill_self() {
+pub(crate) fn kill_self() {
     std::process::abort();
 }

@@ -4,6 +4,8 @@
 //! leave exactly one, and a launch killed half-way leaves only a temporary directory that a later
 //! creating launch sweeps.
 
+#![warn(missing_docs)]
+
 use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Write};
@@ -26,19 +28,21 @@ use crate::sys;
 pub struct Layout {
     /// What `bin/<name>` links to.
     pub interpreter: PathBuf,
-    pub bin_name: OsString,
+    pub(crate) bin_name: OsString,
+    /// The interpreter's version: it names `lib/pythonX.Y`.
     pub version: PythonVersion,
     /// Length of the `.pth` file (its content is decided once, from the runfiles, when it is made).
-    pub pth_len: u64,
+    pub(crate) pth_len: u64,
     /// Link `pyvenv.cfg` and `lib` into this build-time venv (`VenvPolicy::link_build_time`).
-    pub link_to: Option<PathBuf>,
+    pub(crate) link_to: Option<PathBuf>,
     /// With `link_to`: the linked venv's site-packages when the policy names it.
-    pub linked_site_packages: Option<String>,
+    pub(crate) linked_site_packages: Option<String>,
+    /// Whether `pyvenv.cfg` says `include-system-site-packages = true`.
     pub system_site_packages: bool,
 }
 
 impl Layout {
-    pub fn site_packages_rel(&self) -> String {
+    pub(crate) fn site_packages_rel(&self) -> String {
         match &self.linked_site_packages {
             Some(rel) => rel.clone(),
             None => self.version.site_packages(),
@@ -46,7 +50,7 @@ impl Layout {
     }
 
     /// `pyvenv.cfg`: where the interpreter lives, whether the host's site-packages count, the version.
-    pub fn pyvenv_cfg(&self) -> String {
+    pub(crate) fn pyvenv_cfg(&self) -> String {
         let home = self.interpreter.parent().unwrap_or(Path::new("/"));
         format!(
             "home = {}\ninclude-system-site-packages = {}\nversion = {}\n",
@@ -57,7 +61,7 @@ impl Layout {
     }
 
     /// The venv this layout describes at `dir`.
-    pub fn venv_at(&self, dir: &Path, created: bool, reason: String) -> Venv {
+    pub(crate) fn venv_at(&self, dir: &Path, created: bool, reason: String) -> Venv {
         Venv {
             kind: VenvKind::RunTime,
             dir: dir.to_path_buf(),
@@ -69,7 +73,7 @@ impl Layout {
     }
 }
 
-pub fn link_target(request: &Request) -> Option<PathBuf> {
+pub(crate) fn link_target(request: &Request) -> Option<PathBuf> {
     if request.descriptor.venv_policy.link_build_time {
         request.build_time_venv.clone()
     } else {
@@ -77,7 +81,7 @@ pub fn link_target(request: &Request) -> Option<PathBuf> {
     }
 }
 
-pub fn linked_site_packages(request: &Request) -> Option<String> {
+pub(crate) fn linked_site_packages(request: &Request) -> Option<String> {
     link_target(request).and(request.descriptor.venv_policy.site_packages.clone())
 }
 
@@ -181,7 +185,7 @@ fn publish(temp: &Path, final_dir: &Path, layout: &Layout) -> io::Result<bool> {
 }
 
 /// `.trash-<pid>-<nanoseconds>`: where a directory goes to be removed.
-pub fn unique_trash_name() -> String {
+pub(crate) fn unique_trash_name() -> String {
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_nanos())

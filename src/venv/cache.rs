@@ -31,15 +31,15 @@ use crate::sys;
 /// Bumped whenever the run-time venv's layout changes, so old entries are never reused.
 const LAYOUT_VERSION: &str = "py-launcher run-time venv 2";
 /// The record's file name in each venv, and its first line.
-pub const RECORD_NAME: &str = "py-launcher-venv.txt";
+pub(crate) const RECORD_NAME: &str = "py-launcher-venv.txt";
 const RECORD_HEADER: &str = "py-launcher venv record 2";
 /// Run-time venvs not used for this long are removed when another venv is created.
 pub const STALE_AFTER: Duration = Duration::from_secs(14 * 24 * 3600);
 /// A warm launch refreshes the record's modification time (the last-use stamp) when it is older than
 /// this, so the stamp costs one write a day, not one per launch.
-pub const STAMP_EVERY: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const STAMP_EVERY: Duration = Duration::from_secs(24 * 3600);
 /// The links beside `bin/<interpreter name>`.
-pub const ALIASES: [&str; 2] = ["python3", "python"];
+pub(crate) const ALIASES: [&str; 2] = ["python3", "python"];
 const MAX_SYMLINK_HOPS: usize = 40;
 
 /// `$TEST_TMPDIR/py-launcher` under `bazel test`; then `$XDG_CACHE_HOME/py-launcher` (or
@@ -63,7 +63,7 @@ pub fn cache_bases(env: &super::CacheEnv) -> Vec<PathBuf> {
 
 /// Finds a valid run-time venv in the first trusted location that has one, else makes one in the first
 /// trusted location that takes it.
-pub fn run_time(request: &Request, reason: String, trace: &mut Trace) -> Result<Venv> {
+pub(crate) fn run_time(request: &Request, reason: String, trace: &mut Trace) -> Result<Venv> {
     let name = format!("venv-{:016x}", cache_key(request));
     let bases = cache_bases(request.cache);
     let mut refusals: Vec<String> = Vec::new();
@@ -153,7 +153,7 @@ pub fn run_time(request: &Request, reason: String, trace: &mut Trace) -> Result<
 /// last one must be ours and not a symlink. Symlinks on the way are followed and their targets checked
 /// the same way (a symlink cannot change, only be replaced in its directory, which was checked). One
 /// `lstat` per component.
-pub fn trust(path: &Path) -> std::result::Result<bool, String> {
+pub(crate) fn trust(path: &Path) -> std::result::Result<bool, String> {
     trust_walk(path, 0)
 }
 
@@ -405,7 +405,7 @@ pub fn damage(dir: &Path, layout: &Layout) -> Option<String> {
 }
 
 /// [`damage`], and also whether the venv's record is exactly this layout's (another launch's venv).
-pub fn damage_with_record(dir: &Path, layout: &Layout) -> Option<String> {
+pub(crate) fn damage_with_record(dir: &Path, layout: &Layout) -> Option<String> {
     match sys::read_regular(&dir.join(RECORD_NAME), MAX_RECORD_LEN) {
         Ok(bytes) if bytes == record(layout) => damage(dir, layout),
         _ => Some("its record is missing, unreadable or different".into()),
@@ -494,7 +494,7 @@ fn parse_record(bytes: &[u8], request: &Request) -> Option<Layout> {
 
 /// FNV-1a over every input that decides the venv's content. Inputs that would need real work to expand
 /// (the manifest's lines, a wrapper script's target) enter through their file identity instead.
-pub fn cache_key(request: &Request) -> u64 {
+pub(crate) fn cache_key(request: &Request) -> u64 {
     let d = request.descriptor;
     let mut h = Fnv::new();
     h.add(LAYOUT_VERSION.as_bytes());

@@ -34,8 +34,8 @@ pub const VENV_PYTHON: &str = "bin/python3";
 /// A venv's configuration file, relative to the venv (`VENV_CONFIG` in `bazel/private/shared.bzl`).
 pub const VENV_CONFIG: &str = "pyvenv.cfg";
 
-pub const BUILD_INFO_MODULE: &str = include_str!("../../templates/bazel_build_info.py");
-pub const BINARY_INFO_MODULE: &str = include_str!("../../templates/bazel_binary_info.py");
+pub(crate) const BUILD_INFO_MODULE: &str = include_str!("../../templates/bazel_build_info.py");
+pub(crate) const BINARY_INFO_MODULE: &str = include_str!("../../templates/bazel_binary_info.py");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -75,7 +75,7 @@ pub struct Request<'a> {
     pub cache: &'a CacheEnv,
 }
 
-pub fn prepare(request: &Request, trace: &mut Trace) -> Result<Venv> {
+pub(crate) fn prepare(request: &Request, trace: &mut Trace) -> Result<Venv> {
     let target = request.descriptor.target.as_str();
     let reason = match (
         &request.descriptor.venv,

@@ -5,6 +5,8 @@
 //! (universal newlines), strips trailing white space and joins a relative line to site-packages. A
 //! directory that cannot survive that unchanged is an error naming it, never silently left off.
 
+#![warn(missing_docs)]
+
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -15,6 +17,8 @@ use crate::error::{show_path, Error, Result};
 use crate::limits::MAX_PTH_LEN;
 use crate::runfiles::normalize_lexically;
 
+/// The `.pth` file the launcher and the rules write into a venv's site-packages (`VENV_PTH` in
+/// `bazel/private/shared.bzl`).
 pub const PTH_NAME: &str = "_py_launcher.pth";
 
 /// The import directories, in order, as absolute paths: `imports`, then the workspace root (or every
