@@ -4,6 +4,8 @@
 //! it replaced, not stacked. The output is written to a temporary file beside it and renamed into place,
 //! so a failed run never leaves a half-written executable that Bazel could mistake for an output.
 
+#![warn(missing_docs)]
+
 use std::ffi::OsString;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -15,14 +17,19 @@ use crate::limits::MAX_DESCRIPTOR_LEN;
 use crate::sys;
 use crate::trailer::{self, Tail};
 
+/// The three paths of a finalize run.
 pub struct Args {
+    /// The launcher executable (`--launcher`).
     pub launcher: PathBuf,
+    /// The descriptor JSON (`--descriptor`).
     pub descriptor: PathBuf,
+    /// Where the finalized executable goes (`--output`).
     pub output: PathBuf,
 }
 
 /// What the command line asks for.
 pub enum Command {
+    /// Stamp the descriptor onto a copy of the launcher.
     Finalize(Args),
     /// `--help` / `-h`: print [`help`] on stdout, exit 0.
     Help,
@@ -54,6 +61,7 @@ pub fn help() -> String {
     )
 }
 
+/// Reads the command line (without the program name).
 pub fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command> {
     let (mut launcher, mut descriptor, mut output) = (None, None, None);
     let mut args = args.into_iter();
@@ -89,6 +97,7 @@ pub fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command> {
     }
 }
 
+/// Validates the descriptor and writes launcher + descriptor + trailer to the output, atomically.
 pub fn finalize(args: &Args) -> Result<()> {
     // The launcher refuses a descriptor over MAX_DESCRIPTOR_LEN, so finalize never writes one.
     let json = sys::read_regular(&args.descriptor, MAX_DESCRIPTOR_LEN).map_err(|e| {

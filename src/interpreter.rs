@@ -7,6 +7,8 @@
 //! one small read, never by starting Python on the warm path; starting it once is reserved for building
 //! a run-time venv when nothing cheaper can tell.
 
+#![warn(missing_docs)]
+
 use std::ffi::OsStr;
 use std::fs;
 use std::io::Read;
@@ -21,6 +23,7 @@ use crate::python_version::PythonVersion;
 use crate::runfiles::Runfiles;
 use crate::sys::{self, FileId};
 
+/// What kind of file the interpreter is, as far as names and one small read tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
@@ -32,14 +35,21 @@ pub enum Kind {
     Unknown,
 }
 
+/// The resolved interpreter.
 #[derive(Debug, Clone)]
 pub struct Interpreter {
+    /// How the descriptor named it.
     pub form: InterpreterForm,
+    /// The absolute path it resolved to (not canonicalized).
     pub path: PathBuf,
+    /// What kind of file it is.
     pub kind: Kind,
+    /// Its major.minor, when known without running it.
     pub version: Option<PythonVersion>,
 }
 
+/// Resolves the descriptor's interpreter in its form (absolute, the runfiles path the caller already
+/// resolved, or a bare word searched on `path_var`, skipping the launcher itself) and identifies it.
 pub fn resolve(
     descriptor: &Descriptor,
     runfiles: &Runfiles,
@@ -219,10 +229,13 @@ fn starts_with_shebang(path: &Path) -> bool {
 /// What a started interpreter says about itself: used once per run-time venv, for interpreters that
 /// `identify` could not place (wrapper scripts, unversioned names).
 pub struct Probe {
+    /// `sys.executable` as the interpreter reports it.
     pub executable: PathBuf,
+    /// `sys.version_info[:2]`.
     pub version: PythonVersion,
 }
 
+/// Starts the interpreter once (`-I -c`) and reads what it says about itself.
 pub fn probe(path: &Path, target: &str) -> Result<Probe> {
     const SCRIPT: &str = "import sys; print(sys.executable); print('%d.%d' % sys.version_info[:2])";
     let depth = crate::depth::for_probe(std::process::id());

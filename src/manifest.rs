@@ -12,6 +12,8 @@
 //! the launcher needs and stops as soon as every key has an exact answer. Nothing is allocated for lines
 //! that do not match.
 
+#![warn(missing_docs)]
+
 use std::borrow::Cow;
 use std::path::PathBuf;
 
@@ -24,14 +26,22 @@ pub enum Entry {
     Empty,
 }
 
+/// Why a key could not be answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LookupError {
     /// A relative target climbs above the runfiles root, or links form a loop.
-    Escapes { key: String },
+    Escapes {
+        /// The runfiles path looked up.
+        key: String,
+    },
     /// The key is listed twice with different targets.
-    Conflict { key: String },
+    Conflict {
+        /// The runfiles path looked up.
+        key: String,
+    },
 }
 
+/// A runfiles manifest, mapped or in memory.
 pub struct Manifest {
     data: Data,
 }
@@ -46,7 +56,9 @@ enum Data {
 /// One parsed line. Borrowed unless it had to be unescaped.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Line<'a> {
+    /// The runfiles path, unescaped.
     pub link: Cow<'a, [u8]>,
+    /// The real path (empty: an empty file), unescaped.
     pub target: Cow<'a, [u8]>,
 }
 
@@ -59,6 +71,7 @@ const MAX_LINK_HOPS: usize = 32;
 const MAX_KEY_LEN: usize = 64 * 1024;
 
 impl Manifest {
+    /// A manifest from bytes in memory.
     pub fn new(data: Vec<u8>) -> Manifest {
         Manifest {
             data: Data::Owned(data),
@@ -89,6 +102,7 @@ impl Manifest {
         }
     }
 
+    /// Every non-empty line, parsed, in file order.
     pub fn lines(&self) -> impl Iterator<Item = Line<'_>> {
         split_lines(self.bytes()).map(parse_line)
     }
@@ -108,6 +122,7 @@ impl Manifest {
         }
     }
 
+    /// [`Manifest::lookup_all`] for one key.
     pub fn lookup(&self, key: &str) -> Result<Option<Entry>, LookupError> {
         self.lookup_all(&[key]).pop().unwrap_or(Ok(None))
     }

@@ -10,6 +10,8 @@
 //! file): a parent binary's inherited variables must not capture a child that is not its data
 //! dependency. Once one source is chosen, every path resolves through it; the two sources are never mixed.
 
+#![warn(missing_docs)]
+
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -20,14 +22,19 @@ use crate::debug::Trace;
 use crate::error::{show_path, Error, Result};
 use crate::manifest::{Entry, LookupError, Manifest};
 
+/// How the runfiles are present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
+    /// A runfiles directory tree.
     Directory,
+    /// Only a runfiles manifest.
     Manifest,
 }
 
+/// The runfiles a launch found.
 pub struct Runfiles {
+    /// Tree or manifest.
     pub mode: Mode,
     /// The runfiles directory (directory mode), or the directory a manifest is named after (manifest
     /// mode, which may not exist).
@@ -351,6 +358,7 @@ impl Runfiles {
         }
     }
 
+    /// The manifest, when one was read.
     pub fn manifest(&self) -> Option<&Manifest> {
         self.manifest.as_ref()
     }

@@ -5,6 +5,8 @@
 //! (a code signature) does not hide the descriptor, and a candidate counts only if its length fits and
 //! its hash matches, so stray bytes that happen to spell the magic are skipped.
 
+#![warn(missing_docs)]
+
 use std::fs::File;
 use std::io;
 
@@ -13,8 +15,11 @@ use crate::hash::Fnv;
 pub use crate::limits::MAX_DESCRIPTOR_LEN;
 use crate::sys;
 
+/// The last 8 bytes of a finalized launcher.
 pub const MAGIC: &[u8; 8] = b"PYLDESC1";
+/// Length, hash and magic after the descriptor: 8 bytes each.
 pub const TRAILER_LEN: u64 = 24;
+/// How far from the end of the file the magic is searched for.
 pub const SEARCH_WINDOW: u64 = 64 * 1024;
 const FIRST_WINDOW: u64 = 4096;
 
@@ -23,15 +28,18 @@ const FIRST_WINDOW: u64 = 4096;
 pub struct Found {
     /// Offset of the first descriptor byte: the launcher proper ends here.
     pub start: u64,
+    /// Length of the descriptor in bytes.
     pub len: u64,
 }
 
+/// The descriptor's checksum as the trailer stores it (FNV-1a of the bytes as one field).
 pub fn hash(bytes: &[u8]) -> u64 {
     let mut h = Fnv::new();
     h.add(bytes);
     h.finish()
 }
 
+/// The descriptor followed by its trailer: what finalize appends to the launcher.
 pub fn encode(descriptor: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(descriptor.len() + TRAILER_LEN as usize);
     out.extend_from_slice(descriptor);
