@@ -8,6 +8,8 @@
 //! message, so tracing costs nothing on the normal path. The wording of the trace lines about the
 //! launch as a whole and the JSON report types live here; the other modules note their own decisions.
 
+#![warn(missing_docs)]
+
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -22,10 +24,14 @@ use crate::plan::Plan;
 use crate::runfiles::{Mode, Runfiles};
 use crate::venv::{self, Venv, VenvKind};
 
+/// What `PY_LAUNCHER_DEBUG` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DebugMode {
+    /// No trace.
     Off,
+    /// A readable trace on stderr.
     Text,
+    /// The launch plan as JSON on stdout, instead of launching.
     Json,
 }
 
@@ -78,15 +84,18 @@ pub(crate) fn unknown_mode_warning(value: &OsStr) -> String {
     )
 }
 
+/// Where the steps of a launch report what they decided (a no-op when debugging is off).
 pub struct Trace {
     mode: DebugMode,
 }
 
 impl Trace {
+    /// A trace in `mode`.
     pub fn new(mode: DebugMode) -> Trace {
         Trace { mode }
     }
 
+    /// The mode it was made with.
     pub fn mode(&self) -> DebugMode {
         self.mode
     }

@@ -4,6 +4,8 @@
 //! so a user reading a CI log sees what broke, where, and what to do, without a backtrace. Values are
 //! escaped when shown (see [`show`]) so that a path holding a newline cannot split the line.
 
+#![warn(missing_docs)]
+
 use std::ffi::OsStr;
 use std::fmt;
 use std::path::Path;
@@ -27,6 +29,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// The process exit code for this kind (64–73, `sysexits.h`).
     pub fn exit_code(self) -> i32 {
         match self {
             ErrorKind::Usage => 64,
@@ -38,6 +41,7 @@ impl ErrorKind {
         }
     }
 
+    /// The word the one-line message starts with after `py-launcher: `.
     pub fn label(self) -> &'static str {
         match self {
             ErrorKind::Usage => "usage",
@@ -50,17 +54,21 @@ impl ErrorKind {
     }
 }
 
+/// A launcher failure: its kind, what happened, a hint and, when known, the Bazel target.
 #[derive(Debug, Clone)]
 pub struct Error {
+    /// What failed (decides the exit code).
     pub kind: ErrorKind,
     message: String,
     hint: String,
     target: Option<String>,
 }
 
+/// The launcher's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// An error of `kind` with its message and hint (no target yet).
     pub fn new(kind: ErrorKind, message: impl Into<String>, hint: impl Into<String>) -> Error {
         Error {
             kind,
@@ -70,21 +78,27 @@ impl Error {
         }
     }
 
+    /// An [`ErrorKind::Usage`] error.
     pub fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
         Error::new(ErrorKind::Usage, message, hint)
     }
+    /// An [`ErrorKind::Descriptor`] error.
     pub fn descriptor(message: impl Into<String>, hint: impl Into<String>) -> Error {
         Error::new(ErrorKind::Descriptor, message, hint)
     }
+    /// An [`ErrorKind::Runfiles`] error.
     pub fn runfiles(message: impl Into<String>, hint: impl Into<String>) -> Error {
         Error::new(ErrorKind::Runfiles, message, hint)
     }
+    /// An [`ErrorKind::Interpreter`] error.
     pub fn interpreter(message: impl Into<String>, hint: impl Into<String>) -> Error {
         Error::new(ErrorKind::Interpreter, message, hint)
     }
+    /// An [`ErrorKind::Venv`] error.
     pub fn venv(message: impl Into<String>, hint: impl Into<String>) -> Error {
         Error::new(ErrorKind::Venv, message, hint)
     }
+    /// An [`ErrorKind::Os`] error.
     pub fn os(message: impl Into<String>, hint: impl Into<String>) -> Error {
         Error::new(ErrorKind::Os, message, hint)
     }
@@ -103,10 +117,12 @@ impl Error {
         self
     }
 
+    /// What happened, without the kind, target or hint.
     pub fn message(&self) -> &str {
         &self.message
     }
 
+    /// The exit code of its kind.
     pub fn exit_code(&self) -> i32 {
         self.kind.exit_code()
     }
