@@ -9,7 +9,8 @@ path is exactly where CPython looks beside the source: no symlink, no copy. The 
 
 Not compiled: a binary's own srcs (its main file is never read from a .pyc anyway), sources of PyInfo rules
 other than py_library, and a source outside its library's package (its __pycache__ would be in another
-package). The binary decides whether the files join its runfiles (`precompile`); the launcher toolchain's
+package). A source in two py_library targets of one package yields two identical actions for one output,
+which Bazel shares. The binary decides whether the files join its runfiles (`precompile`); the launcher toolchain's
 `precompile = False` turns the actions off everywhere.
 """
 
