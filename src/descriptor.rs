@@ -6,6 +6,8 @@
 //! interpreter is classified into its three `py_runtime` forms. The drop-in stub translator (`stub.rs`)
 //! produces the same struct (plus a [`VenvPolicy`]), so both routes share one launch path.
 
+#![warn(missing_docs)]
+
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
@@ -14,21 +16,36 @@ use crate::python_version::PythonVersion;
 
 pub(crate) const SCHEMA_VERSION: u32 = 1;
 
+/// What a binary needs at launch, as finalize embeds it (JSON; the README lists the fields).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Descriptor {
+    /// The schema version, 1.
     pub version: u32,
+    /// The Bazel label, e.g. `//pkg:app`.
     pub target: String,
+    /// The main repository's runfiles directory name, e.g. `_main`.
     pub workspace_name: String,
+    /// Runfiles path of the main file (or else `main_module`).
     pub main: Option<String>,
+    /// A module run like `python -m` (or else `main`).
     pub main_module: Option<String>,
+    /// Absolute path, runfiles path containing `/`, or a bare word searched on `PATH`.
     pub interpreter: String,
+    /// `"X.Y"` (or free-threaded `"X.Yt"`): names the venv's `lib/pythonX.Y`.
     pub python_version: Option<String>,
+    /// Runfiles paths of import directories, in order.
     pub imports: Vec<String>,
+    /// Also put every top-level runfiles directory on the path (Bazel's legacy behaviour).
     pub import_all: bool,
+    /// Arguments before the main file.
     pub interpreter_args: Vec<String>,
+    /// Variables exported to the program (overriding inherited ones).
     pub env: BTreeMap<String, String>,
+    /// Runfiles path of a build-time venv (docs/layout.md).
     pub venv: Option<String>,
+    /// Runfiles path of the build-configuration JSON.
     pub build_config: Option<String>,
+    /// Keep the interpreter's own site-packages after the binary's imports.
     pub system_site_packages: bool,
     /// Runfiles path of the directory holding coverage.py's `coverage` package; set only in a build with
     /// coverage enabled, used only when the test runner asks for coverage (`src/coverage.rs`).
@@ -71,6 +88,7 @@ pub enum InterpreterForm {
 }
 
 impl InterpreterForm {
+    /// The form of a descriptor's `interpreter` value.
     pub fn of(interpreter: &str) -> InterpreterForm {
         if interpreter.starts_with('/') {
             InterpreterForm::Absolute
@@ -103,7 +121,8 @@ impl Descriptor {
         Ok(descriptor)
     }
 
-    /// The canonical JSON form: fields in schema order, absent options and false flags left out.
+    /// The descriptor as canonical JSON bytes: fields in schema order, absent options and false flags
+    /// left out.
     pub fn to_json(&self) -> Vec<u8> {
         let mut w = Writer::new();
         w.begin_object();
@@ -143,6 +162,7 @@ impl Descriptor {
         w.finish().into_bytes()
     }
 
+    /// Checks every field's rules (runfiles paths, version, names); the first violation is the error.
     pub fn validate(&self) -> Result<()> {
         let target = self.target.as_str();
         let bad =

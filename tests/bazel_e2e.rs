@@ -542,6 +542,9 @@ fn third_party_library_and_output_groups() {
             "pypi_bazel_runfiles/runfiles/__init__.py",
             "pypi_bazel_runfiles/runfiles/runfiles.py",
             "pypi_bazel_runfiles/data/greeting.txt",
+            // Precompiled bytecode (precompile.bzl) beside each library source.
+            "pypi_bazel_runfiles/runfiles/__pycache__/__init__.cpython-311.pyc",
+            "pypi_bazel_runfiles/runfiles/__pycache__/runfiles.cpython-311.pyc",
         ])
     );
     assert_eq!(
@@ -552,6 +555,9 @@ fn third_party_library_and_output_groups() {
             "e2e/lib/py/e2e_report/__init__.py",
             "e2e/lib/py/greetlib/__init__.py",
             "e2e/lib/py/greetlib/cli.py",
+            "e2e/lib/py/e2e_report/__pycache__/__init__.cpython-311.pyc",
+            "e2e/lib/py/greetlib/__pycache__/__init__.cpython-311.pyc",
+            "e2e/lib/py/greetlib/__pycache__/cli.cpython-311.pyc",
         ])
     );
     assert!(
@@ -616,6 +622,7 @@ fn no_shell_in_rule_actions() {
     assert!(mnemonics.contains("PyLauncherFinalize"), "{mnemonics:?}");
     let allowed = set(&[
         "PyLauncherFinalize",
+        "PyLauncherPrecompile",
         "FileWrite",
         "TemplateExpand",
         "Symlink",

@@ -4,10 +4,12 @@ Actions (none runs a shell, none declares an unresolved symlink):
   - ctx.actions.write: the descriptors, the build-config JSON, pyvenv.cfg and the .pth file;
   - ctx.actions.expand_template (no substitutions = a copy): the build-info modules;
   - ctx.actions.run(py-launcher-finalize): launcher + descriptor -> the executable, and (platform runtime)
-    launcher + venv_python descriptor -> the venv's bin/python3.
+    launcher + venv_python descriptor -> the venv's bin/python3;
+  - the deps' .pyc files come from precompile_aspect (precompile.bzl), one action per library source.
 """
 
 load(":build_info.bzl", "BuildInfoFilesInfo")
+load(":precompile.bzl", "PycInfo", "precompile_aspect")
 load(":providers.bzl", "PyLauncherInfo")
 load(
     ":py_providers.bzl",
@@ -384,6 +386,14 @@ def _impl(ctx):
     children = [d[_FilesInfo] for d in deps + ctx.attr.data if _FilesInfo in d]
     if coverage_runfiles:
         children.append(_FilesInfo(app = depset(), third_party = coverage_runfiles.files, bootstrap = depset(), interpreter = depset()))
+    pyc = [d[PycInfo] for d in deps + ctx.attr.data if ctx.attr.precompile and PycInfo in d]
+    pyc_files = _FilesInfo(
+        app = depset(transitive = [p.app for p in pyc]),
+        third_party = depset(transitive = [p.third_party for p in pyc]),
+        bootstrap = depset(),
+        interpreter = depset(),
+    )
+    children.append(pyc_files)
     split = _files_info(
         own_app,
         own_third_party,
@@ -407,7 +417,7 @@ def _impl(ctx):
             root_symlinks.setdefault(entry.path, entry.target_file)
     runfiles = ctx.runfiles(
         files = ctx.files.srcs + ctx.files.data + bootstrap,
-        transitive_files = depset(transitive = [interpreter_files] + [r.files for r in dep_runfiles]),
+        transitive_files = depset(transitive = [interpreter_files, pyc_files.app, pyc_files.third_party] + [r.files for r in dep_runfiles]),
         symlinks = symlinks,
         root_symlinks = root_symlinks,
     )
@@ -462,12 +472,12 @@ _ATTRS = {
     "deps": attr.label_list(
         doc = "Python libraries (anything with PyInfo).",
         providers = PY_DEPS_PROVIDERS,
-        aspects = [_files_aspect],
+        aspects = [_files_aspect, precompile_aspect],
     ),
     "data": attr.label_list(
         doc = "Files needed at run time; `$(location)` in env and interpreter_args refers to these.",
         allow_files = True,
-        aspects = [_files_aspect],
+        aspects = [_files_aspect, precompile_aspect],
     ),
     "imports": attr.string_list(
         doc = "Import directories relative to the package, put on sys.path before the workspace root.",
@@ -477,6 +487,12 @@ _ATTRS = {
     ),
     "env": attr.string_dict(
         doc = "Environment variables for the program (`$(location)` expanded).",
+    ),
+    "precompile": attr.bool(
+        doc = "Put unchecked-hash .pyc files of the py_library sources in deps and data into the runfiles, " +
+              "beside each source in its __pycache__ (docs/bazel.md, \"Bytecode\"). The launcher toolchain's " +
+              "`precompile = False` overrides True.",
+        default = True,
     ),
     "stamp": attr.int(
         doc = "1: stamp; 0: never; -1: stamp when --stamp is given (like py_binary).",

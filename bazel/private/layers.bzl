@@ -6,6 +6,7 @@ The tars are written by this project's own tool (//bazel/private:tar_layer, a py
 Python's tarfile): no shell in any action. Reference: docs/bazel.md, "Image layers".
 """
 
+load(":precompile.bzl", "PycInfo")
 load(":providers.bzl", "PyLauncherInfo")
 
 # OCI image configurations are commonly refused past this many layers (docker's and containerd's limit).
@@ -41,9 +42,12 @@ def _children(ctx):
 
 def _own_files(target, ctx, repo):
     """The files an external target adds itself: a py_library's srcs and data files, else its files and
-    runfiles that its own repository owns (one target's closure, flattened once)."""
+    runfiles that its own repository owns (one target's closure, flattened once). A py_library's .pyc
+    files (precompile.bzl) go with their sources, under the repository's shared directory."""
     if ctx.rule.kind == "py_library":
         files = list(getattr(ctx.rule.files, "srcs", []))
+        if PycInfo in target:
+            files.extend(target[PycInfo].own)
         for d in getattr(ctx.rule.attr, "data", []):
             files.extend(d[DefaultInfo].files.to_list())
     else:
@@ -91,6 +95,8 @@ _repo_layer_aspect = aspect(
     implementation = _repo_layer_aspect_impl,
     attr_aspects = ["deps", "data"],
     attrs = {"_tar_layer": _TAR_LAYER},
+    # Sees the binary's precompile_aspect on the same library (its PycInfo).
+    required_aspect_providers = [PycInfo],
     doc = "Declares one shared tar per external target that owns files (split_third_party).",
 )
 

@@ -30,5 +30,6 @@ PyLauncherToolchainInfo = provider(
         "python_version": "string: default \"X.Y\" when the Python runtime does not declare one, or \"\".",
         "coverage_tool": "string or None: runfiles path of the directory holding coverage.py's `coverage` package.",
         "coverage_runfiles": "runfiles or None: the coverage tool's files, added to binaries built with coverage.",
+        "precompile": "bool: False turns bytecode precompilation off for every binary (precompile.bzl).",
     },
 )

@@ -32,6 +32,7 @@ def _py_launcher_toolchain_impl(ctx):
         python_version = version,
         coverage_tool = coverage_path,
         coverage_runfiles = coverage_runfiles,
+        precompile = ctx.attr.precompile,
     )
     return [platform_common.ToolchainInfo(py_launcher = info)]
 
@@ -66,6 +67,13 @@ and register it.""",
                   "lib/pythonX.Y and goes into the descriptor. Empty: the launcher finds the version at run " +
                   "time and no build-time venv is made.",
             default = "",
+        ),
+        "precompile": attr.bool(
+            doc = "Build unchecked-hash .pyc files for the py_library sources of binaries whose `precompile` " +
+                  "is True (docs/bazel.md, \"Bytecode\"). False: no binary gets any, whatever it says. Needs a " +
+                  "known Python version (the runtime's or `python_version`) and a runtime that can run on the " +
+                  "execution platform.",
+            default = True,
         ),
     },
 )

@@ -427,7 +427,8 @@ pub fn json_stdout(out: &Output, what: &str) -> Value {
 }
 
 /// BEP `completed.outputGroup` -> file sets -> files. A file's key is its runfiles path: `<repo>/<name>`
-/// for a source file of an external repository (its URI is under `<output_base>/external/<repo>/`),
+/// for a source file of an external repository (its URI is under `<output_base>/external/<repo>/`) and for
+/// a generated one (BEP names it `external/<repo>/<name>`, e.g. a library's precompiled `.pyc`),
 /// `e2e/<name>` otherwise.
 pub fn parse_bep_groups(
     text: &str,
@@ -450,7 +451,10 @@ pub fn parse_bep_groups(
                     let uri = f["uri"].as_str().unwrap();
                     match uri.strip_prefix(&external) {
                         Some(rest) if f.get("pathPrefix").is_none() => rest.to_owned(),
-                        _ => format!("e2e/{name}"),
+                        _ => match name.strip_prefix("external/") {
+                            Some(rest) => rest.to_owned(),
+                            None => format!("e2e/{name}"),
+                        },
                     }
                 })
                 .collect();
