@@ -8,6 +8,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// A file's identity, approximated by size and modification time (no inode here).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileId {
     len: u64,
@@ -105,7 +106,8 @@ pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
     }
 }
 
-pub const ENOEXEC: i32 = 193; // ERROR_BAD_EXE_FORMAT
+/// The error starting a file that is not an executable reports (ERROR_BAD_EXE_FORMAT).
+pub const ENOEXEC: i32 = 193;
 
 /// Opens a file for reading only if it is a regular file of at most `max` bytes.
 pub(crate) fn open_regular(path: &Path, max: u64) -> io::Result<(File, Metadata)> {
@@ -140,10 +142,12 @@ pub struct Mapping {
 }
 
 impl Mapping {
+    /// Always `None`: the caller reads the file.
     pub fn new(_file: &File, _len: usize) -> Option<Mapping> {
         None
     }
 
+    /// Never called: no `Mapping` exists.
     pub fn bytes(&self) -> &[u8] {
         match self.never {}
     }

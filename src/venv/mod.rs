@@ -7,6 +7,8 @@
 //! - [`builder`] decides what a new venv holds (probing a wrapper script once) and builds it atomically;
 //! - [`pth`] owns the `.pth` format.
 
+#![warn(missing_docs)]
+
 pub mod builder;
 pub mod cache;
 pub mod pth;
@@ -35,40 +37,58 @@ pub const VENV_CONFIG: &str = "pyvenv.cfg";
 pub(crate) const BUILD_INFO_MODULE: &str = include_str!("../../templates/bazel_build_info.py");
 pub(crate) const BINARY_INFO_MODULE: &str = include_str!("../../templates/bazel_binary_info.py");
 
+/// Which venv the program runs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VenvKind {
+    /// The one the rules made at build time, from the runfiles.
     BuildTime,
+    /// One the launcher made (or found) in its cache.
     RunTime,
 }
 
+/// The venv chosen for a launch.
 #[derive(Debug, Clone)]
 pub struct Venv {
+    /// Build-time or run-time.
     pub kind: VenvKind,
+    /// Its root directory.
     pub dir: PathBuf,
     /// The venv's python: what is executed, and the program's `sys.executable`.
     pub python: PathBuf,
+    /// Its site-packages directory.
     pub site_packages: PathBuf,
+    /// Whether this launch made it (a run-time venv not found in the cache).
     pub created: bool,
+    /// Why this venv: the trace's and the JSON plan's explanation.
     pub reason: String,
 }
 
 /// Where the cache may live, from the environment.
 #[derive(Debug, Default, Clone)]
 pub struct CacheEnv {
+    /// `XDG_CACHE_HOME`.
     pub xdg_cache_home: Option<OsString>,
+    /// `HOME`.
     pub home: Option<OsString>,
+    /// `TMPDIR`.
     pub tmpdir: Option<OsString>,
     /// Set by `bazel test`: a test's run-time venv lives in its own temporary directory.
     pub test_tmpdir: Option<OsString>,
 }
 
+/// Everything the venv decision needs.
 pub struct Request<'a> {
+    /// The binary's descriptor.
     pub descriptor: &'a Descriptor,
+    /// The runfiles found.
     pub runfiles: &'a Runfiles,
+    /// The resolved interpreter.
     pub interpreter: &'a Interpreter,
+    /// The build-time venv's directory, when the runfiles hold it.
     pub build_time_venv: Option<PathBuf>,
     /// The build-time venv's python when it is not `bin/python3` (`VenvPolicy::python`).
     pub build_time_python: Option<PathBuf>,
+    /// Where the run-time venv cache may live.
     pub cache: &'a CacheEnv,
 }
 
