@@ -8,8 +8,6 @@
 //! full, go to the system allocator, so memory use is bounded by the arena's size plus what `System`
 //! would have used anyway. The arena is untouched virtual memory until used: it adds nothing to the file.
 
-#![warn(missing_docs)]
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicUsize, Ordering};

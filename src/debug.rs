@@ -8,8 +8,6 @@
 //! message, so tracing costs nothing on the normal path. The wording of the trace lines about the
 //! launch as a whole and the JSON report types live here; the other modules note their own decisions.
 
-#![warn(missing_docs)]
-
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -6,8 +6,6 @@
 //! interpreter is classified into its three `py_runtime` forms. The drop-in stub translator (`stub.rs`)
 //! produces the same struct (plus a [`VenvPolicy`]), so both routes share one launch path.
 
-#![warn(missing_docs)]
-
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};

@@ -7,8 +7,6 @@
 //! unchanged for the life of the process.) A launch therefore costs the same whether the caller's
 //! environment has ten variables or a thousand.
 
-#![warn(missing_docs)]
-
 use std::ffi::{OsStr, OsString};
 
 #[cfg(unix)]

@@ -4,8 +4,6 @@
 //! so a user reading a CI log sees what broke, where, and what to do, without a backtrace. Values are
 //! escaped when shown (see [`show`]) so that a path holding a newline cannot split the line.
 
-#![warn(missing_docs)]
-
 use std::ffi::OsStr;
 use std::fmt;
 use std::path::Path;

@@ -4,8 +4,6 @@
 //! it replaced, not stacked. The output is written to a temporary file beside it and renamed into place,
 //! so a failed run never leaves a half-written executable that Bazel could mistake for an output.
 
-#![warn(missing_docs)]
-
 use std::ffi::OsString;
 use std::fs::{self, OpenOptions};
 use std::io::Write;

@@ -3,8 +3,6 @@
 //! Not a defence against an adversary (whoever can write to the cache or the binary already controls
 //! what runs); it only has to be stable across releases of the same format and cheap.
 
-#![warn(missing_docs)]
-
 /// A running FNV-1a hash.
 pub struct Fnv(u64);
 

@@ -7,8 +7,6 @@
 //! one small read, never by starting Python on the warm path; starting it once is reserved for building
 //! a run-time venv when nothing cheaper can tell.
 
-#![warn(missing_docs)]
-
 use std::ffi::OsStr;
 use std::fs;
 use std::io::Read;

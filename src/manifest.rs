@@ -12,8 +12,6 @@
 //! the launcher needs and stops as soon as every key has an exact answer. Nothing is allocated for lines
 //! that do not match.
 
-#![warn(missing_docs)]
-
 use std::borrow::Cow;
 use std::path::PathBuf;
 

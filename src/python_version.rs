@@ -1,8 +1,6 @@
 //! The one Python-version type: a `major.minor` pair, as the descriptor states it, as an interpreter's
 //! name or probe reports it, and as a venv's `lib/pythonX.Y` directories spell it.
 
-#![warn(missing_docs)]
-
 use std::ffi::OsStr;
 use std::fmt;
 

@@ -10,8 +10,6 @@
 //! file): a parent binary's inherited variables must not capture a child that is not its data
 //! dependency. Once one source is chosen, every path resolves through it; the two sources are never mixed.
 
-#![warn(missing_docs)]
-
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -5,8 +5,6 @@
 //! (a code signature) does not hide the descriptor, and a candidate counts only if its length fits and
 //! its hash matches, so stray bytes that happen to spell the magic are skipped.
 
-#![warn(missing_docs)]
-
 use std::fs::File;
 use std::io;
 

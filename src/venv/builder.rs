@@ -4,8 +4,6 @@
 //! leave exactly one, and a launch killed half-way leaves only a temporary directory that a later
 //! creating launch sweeps.
 
-#![warn(missing_docs)]
-
 use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Write};

@@ -7,8 +7,6 @@
 //! - [`builder`] decides what a new venv holds (probing a wrapper script once) and builds it atomically;
 //! - [`pth`] owns the `.pth` format.
 
-#![warn(missing_docs)]
-
 pub mod builder;
 pub mod cache;
 pub mod pth;

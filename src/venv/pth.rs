@@ -5,8 +5,6 @@
 //! (universal newlines), strips trailing white space and joins a relative line to site-packages. A
 //! directory that cannot survive that unchanged is an error naming it, never silently left off.
 
-#![warn(missing_docs)]
-
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
