@@ -225,3 +225,30 @@ fn a_main_or_import_without_the_workspace_prefix_is_warned_about() {
     let run = finalize(&app.sandbox.path("d.json"), &app.bin()).ok();
     assert_eq!(run.stderr(), "", "{run}");
 }
+
+#[test]
+fn a_venv_python_descriptor_needs_an_absolute_interpreter_and_no_main() {
+    // The build-time venv's bin/python3 (docs/layout.md): a launcher that only runs `interpreter` with its
+    // own path as argv[0]. An in-build (runfiles) interpreter or a main file make no sense there.
+    let sandbox = Sandbox::new();
+    let base = serde_json::json!({"version": 1, "target": "//a:b", "workspace_name": "w",
+                                  "interpreter": PYTHON, "venv_python": true});
+    let ok = sandbox.write("ok.json", serde_json::to_vec(&base).unwrap());
+    let out = sandbox.path("python3");
+    finalize(&ok, &out).ok();
+    assert!(out.is_file());
+    for (key, value) in [
+        ("interpreter", serde_json::json!("pyrt/bin/python3")),
+        ("main", serde_json::json!("w/m.py")),
+    ] {
+        let mut bad = base.clone();
+        bad[key] = value;
+        let json = sandbox.write("bad.json", serde_json::to_vec(&bad).unwrap());
+        let out = sandbox.path("bad-python3");
+        finalize(&json, &out).fails(
+            65,
+            "a `venv_python` descriptor needs an absolute `interpreter` and no main",
+        );
+        assert!(!out.exists(), "{key}: nothing is written");
+    }
+}
