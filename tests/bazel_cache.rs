@@ -82,16 +82,7 @@ impl Checkout {
     }
 
     fn ok(&self, args: &[&str]) -> Output {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "bazel {} in {} failed: {}\n{}",
-            args.join(" "),
-            self.workspace.display(),
-            out.status,
-            output_text(&out)
-        );
-        out
+        succeeded(&self.workspace, args, self.run(args))
     }
 
     /// Builds, tests, and tests on the in-build runtime with `cache_flags`; returns every spawn Bazel ran

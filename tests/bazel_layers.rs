@@ -367,17 +367,7 @@ fn distroless_root_runs_the_binary_from_its_layers() {
         );
     }
 
-    let expected = serde_json::json!({
-        "generated": "hello from a generated module",
-        "namespace": "namespace package module",
-        "outer": "outer data\n",
-        "inner": "inner data\n",
-        "third_party": THIRD_PARTY_TEXT,
-        "native_tool": true,
-        "target": "//groups:shapes",
-        "stamped": true,
-        "build_user": true,
-    });
+    let expected = shapes_report();
     for entry in ["/app/groups/shapes", "/srv/shapes/groups/shapes"] {
         let out = Command::new("/usr/bin/unshare")
             .args(["--mount", "--pid", "--fork", "--mount-proc"])

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use common::bazel::{
-    ensure_bazel_installed, output_text, scrub_inherited_env, write_coverage_repo,
+    ensure_bazel_installed, output_text, scrub_inherited_env, succeeded, write_coverage_repo,
 };
 use common::release::{archive_name, archive_sha256, copy_without, read_member, run_release};
 use common::PYTHON;
@@ -193,15 +193,7 @@ impl Workspace {
     }
 
     fn ok(&self, args: &[&str]) -> Output {
-        let out = self.bazel(args);
-        assert!(
-            out.status.success(),
-            "bazel {} failed: {}\n{}",
-            args.join(" "),
-            out.status,
-            output_text(&out)
-        );
-        out
+        succeeded(&self.dir, args, self.bazel(args))
     }
 
     fn info(&self, key: &str) -> PathBuf {

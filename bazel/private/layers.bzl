@@ -26,6 +26,16 @@ _RepoLayersInfo = provider(
     },
 )
 
+def _tar_args(ctx, output, root):
+    """The tar tool's arguments in a param file: the output, the workspace, the root inside the image."""
+    args = ctx.actions.args()
+    args.set_param_file_format("multiline")
+    args.use_param_file("@%s", use_always = True)
+    args.add("--output", output)
+    args.add("--workspace", ctx.workspace_name)
+    args.add("--root", root)
+    return args
+
 def _file_line(f):
     return "F\t%s\t%s" % (f.short_path, f.path)
 
@@ -63,12 +73,7 @@ def _repo_layer_aspect_impl(target, ctx):
         files = _own_files(target, ctx, repo)
         if files:
             tar = ctx.actions.declare_file("%s.py_launcher_layer.tar" % target.label.name)
-            args = ctx.actions.args()
-            args.set_param_file_format("multiline")
-            args.use_param_file("@%s", use_always = True)
-            args.add("--output", tar)
-            args.add("--workspace", ctx.workspace_name)
-            args.add("--root", SHARED_RUNFILES)
+            args = _tar_args(ctx, tar, SHARED_RUNFILES)
             args.add_all(files, map_each = _file_line)
             ctx.actions.run(
                 executable = ctx.executable._tar_layer,
@@ -102,12 +107,7 @@ _repo_layer_aspect = aspect(
 
 def _layer(ctx, name, root, entries, inputs, excluded = None):
     out = ctx.actions.declare_file("%s/%s.tar" % (ctx.label.name, name))
-    args = ctx.actions.args()
-    args.set_param_file_format("multiline")
-    args.use_param_file("@%s", use_always = True)
-    args.add("--output", out)
-    args.add("--workspace", ctx.workspace_name)
-    args.add("--root", root)
+    args = _tar_args(ctx, out, root)
     for files in entries:
         args.add_all(files, map_each = _file_line)
     if excluded != None:
@@ -176,12 +176,7 @@ def _impl(ctx):
     app = _layer(ctx, "app", root, [info.app_files], info.app_files)
 
     bootstrap_out = ctx.actions.declare_file("%s/bootstrap.tar" % ctx.label.name)
-    args = ctx.actions.args()
-    args.set_param_file_format("multiline")
-    args.use_param_file("@%s", use_always = True)
-    args.add("--output", bootstrap_out)
-    args.add("--workspace", ctx.workspace_name)
-    args.add("--root", root)
+    args = _tar_args(ctx, bootstrap_out, root)
     args.add_all(info.bootstrap_files, map_each = _file_line)
     args.add_all(bootstrap_lines)
 

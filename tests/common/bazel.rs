@@ -39,6 +39,22 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 pub const THIRD_PARTY_TEXT: &str = "hello from a third-party data file\n";
+
+/// What `//groups:shapes` (every runfiles shape: generated module, namespace package, data of data,
+/// third-party data, a native tool, stamping) reports when all its files are where they belong.
+pub fn shapes_report() -> serde_json::Value {
+    serde_json::json!({
+        "generated": "hello from a generated module",
+        "namespace": "namespace package module",
+        "outer": "outer data\n",
+        "inner": "inner data\n",
+        "third_party": THIRD_PARTY_TEXT,
+        "native_tool": true,
+        "target": "//groups:shapes",
+        "stamped": true,
+        "build_user": true,
+    })
+}
 pub const GROUPS: [&str; 5] = [
     "executable",
     "bootstrap_files",
@@ -343,15 +359,7 @@ impl Bazel {
 
     /// Runs a Bazel command and fails the test, with Bazel's output, unless it succeeds.
     pub fn ok(&self, args: &[&str]) -> Output {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "bazel {} failed: {}\n{}",
-            args.join(" "),
-            out.status,
-            output_text(&out)
-        );
-        out
+        succeeded(&self.workspace, args, self.run(args))
     }
 
     pub fn build(&self, flags: &[&str], targets: &[&str]) {
@@ -405,6 +413,19 @@ impl Bazel {
         self.ok(&args);
         parse_bep_groups(&fs::read_to_string(&bep).unwrap(), &self.output_base)
     }
+}
+
+/// `out` of `bazel ARGS` run in `workspace`, or the test fails with Bazel's output.
+pub fn succeeded(workspace: &Path, args: &[&str], out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "bazel {} in {} failed: {}\n{}",
+        args.join(" "),
+        workspace.display(),
+        out.status,
+        output_text(&out)
+    );
+    out
 }
 
 pub fn output_text(out: &Output) -> String {
