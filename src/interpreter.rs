@@ -226,13 +226,14 @@ fn starts_with_shebang(path: &Path) -> bool {
 pub struct Probe {
     /// `sys.executable` as the interpreter reports it.
     pub executable: PathBuf,
-    /// `sys.version_info[:2]`.
+    /// `sys.version_info[:2]`, with `t` for a free-threaded build.
     pub version: PythonVersion,
 }
 
 /// Starts the interpreter once (`-I -c`) and reads what it says about itself.
 pub fn probe(path: &Path, target: &str) -> Result<Probe> {
-    const SCRIPT: &str = "import sys; print(sys.executable); print('%d.%d' % sys.version_info[:2])";
+    const SCRIPT: &str = "import sys, sysconfig; print(sys.executable); print('%d.%d%s' % \
+        (*sys.version_info[:2], 't' if sysconfig.get_config_var('Py_GIL_DISABLED') else ''))";
     let depth = crate::depth::for_probe(std::process::id());
     let env = [(crate::depth::VAR, depth.as_os_str())];
     let (code, stdout) =
