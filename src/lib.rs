@@ -17,8 +17,6 @@
 //! Modules are public only when the binaries, the fuzz harness (`fuzz/harness.rs`) or the integration
 //! tests use them; `depth`, `plan`, `coverage` and `json` are crate-private.
 
-#![deny(clippy::undocumented_unsafe_blocks)]
-
 pub mod arena;
 pub(crate) mod coverage;
 pub mod debug;

@@ -252,6 +252,7 @@ fn signals_sent_to_the_launcher_pid_reach_python() {
         let mut first = [0u8; 6];
         std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
         assert_eq!(&first, b"ready\n");
+        // SAFETY: kill has no memory preconditions; the pid is our own unreaped child.
         unsafe { libc::kill(child.id() as i32, sig) };
         let status = child.wait().unwrap();
         let mut rest = String::new();

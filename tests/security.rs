@@ -84,7 +84,7 @@ fn the_run_time_venv_is_private() {
         let mode = meta.permissions().mode() & 0o777;
         let allowed = if meta.is_dir() { 0o700 } else { 0o600 };
         assert_eq!(mode, allowed, "{} has mode {mode:o}", path.display());
-        assert_eq!(meta.uid(), unsafe { libc::geteuid() });
+        assert_eq!(meta.uid(), euid());
         if meta.is_dir() {
             for entry in fs::read_dir(path).unwrap().flatten() {
                 check(&entry.path());
@@ -139,6 +139,7 @@ fn run_within(cmd: Cmd, seconds: u64) -> Run {
 
 fn mkfifo(path: &Path) {
     let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path that outlives the call.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
 }
 
@@ -257,7 +258,7 @@ fn a_json_plan_to_dev_null_opened_read_write_is_written() {
 
 #[test]
 fn a_setuid_or_setgid_launcher_refuses_to_run() {
-    if unsafe { libc::geteuid() } != 0 {
+    if euid() != 0 {
         eprintln!("skipped: needs root to give the binary to another user");
         return;
     }

@@ -267,7 +267,7 @@ fn venv_dir(cmd: Cmd) -> PathBuf {
 }
 
 fn tmp_base(app: &App) -> PathBuf {
-    let uid = unsafe { libc::geteuid() };
+    let uid = euid();
     app.sandbox.path(&format!("tmp/py-launcher-{uid}"))
 }
 
@@ -329,7 +329,7 @@ fn unsafe_cache_directories_are_skipped_never_used() {
 
 #[test]
 fn another_users_temp_cache_never_blocks_the_preferred_one() {
-    if unsafe { libc::geteuid() } != 0 {
+    if euid() != 0 {
         eprintln!("skipped: needs root to create a directory owned by another user");
         return;
     }
@@ -361,7 +361,7 @@ fn another_users_temp_cache_never_blocks_the_preferred_one() {
 
 #[test]
 fn every_parent_of_the_cache_must_be_writable_only_by_you_or_root() {
-    if unsafe { libc::geteuid() } != 0 {
+    if euid() != 0 {
         eprintln!("skipped: needs root to hand directories to another user");
         return;
     }
@@ -428,7 +428,7 @@ fn every_parent_of_the_cache_must_be_writable_only_by_you_or_root() {
 /// directory with a look-alike in a loop (`renameat2(RENAME_EXCHANGE)`) while the victim launches.
 #[test]
 fn a_cache_swapped_in_a_loop_by_another_user_never_runs_their_code() {
-    if unsafe { libc::geteuid() } != 0 {
+    if euid() != 0 {
         eprintln!("skipped: needs root to run the attacker as another uid");
         return;
     }
@@ -477,9 +477,11 @@ fn a_cache_swapped_in_a_loop_by_another_user_never_runs_their_code() {
     // The attacker: a forked child that becomes uid 65534 and swaps the two directories until killed.
     let a = std::ffi::CString::new(real.as_os_str().as_encoded_bytes()).unwrap();
     let b = std::ffi::CString::new(fake.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: the child only calls async-signal-safe functions (setgid, setuid, renameat2, _exit).
     let attacker = unsafe { libc::fork() };
     assert!(attacker >= 0);
     if attacker == 0 {
+        // SAFETY: the C strings outlive the loop; nothing here allocates or takes a lock.
         unsafe {
             if libc::setgid(65534) != 0 || libc::setuid(65534) != 0 {
                 libc::_exit(2);
@@ -500,6 +502,7 @@ fn a_cache_swapped_in_a_loop_by_another_user_never_runs_their_code() {
     struct Reap(libc::pid_t);
     impl Drop for Reap {
         fn drop(&mut self) {
+            // SAFETY: the pid is our own forked child; a null status pointer is allowed.
             unsafe {
                 libc::kill(self.0, libc::SIGKILL);
                 libc::waitpid(self.0, std::ptr::null_mut(), 0);
@@ -664,7 +667,9 @@ fn creating_a_venv_is_linear_in_the_number_of_imports() {
     // the launcher dominates). CPU time, not wall time, so a loaded machine does not fail the test.
     // Quadratic creation took seconds here.
     fn children_cpu() -> std::time::Duration {
+        // SAFETY: rusage is plain integers (all-zero is valid), and getrusage writes into the struct we own.
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
         unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
         let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
         std::time::Duration::from_micros(micros(usage.ru_utime) + micros(usage.ru_stime))
@@ -764,7 +769,7 @@ fn a_relative_runfiles_root_is_made_absolute_or_refused() {
     // Started by a relative path from a working directory that getcwd cannot report (longer than
     // PATH_MAX, below directories the user may enter but not list): a clear error, not an import
     // path that silently lost its entries.
-    if unsafe { libc::geteuid() } != 0 {
+    if euid() != 0 {
         eprintln!("skipped: needs root to run the launcher as another user");
         return;
     }
@@ -775,8 +780,10 @@ fn a_relative_runfiles_root_is_made_absolute_or_refused() {
     let name = std::ffi::CString::new("d".repeat(200)).unwrap();
     let levels = 25;
     let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path that outlives the call.
     let mut fd = unsafe { libc::open(c(&deep).as_ptr(), libc::O_DIRECTORY | libc::O_RDONLY) };
     for _ in 0..levels {
+        // SAFETY: `fd` is a directory descriptor we own; `name` outlives the calls.
         unsafe {
             assert_eq!(libc::mkdirat(fd, name.as_ptr(), 0o711), 0);
             assert_eq!(libc::fchmodat(fd, name.as_ptr(), 0o711, 0), 0);
@@ -788,10 +795,12 @@ fn a_relative_runfiles_root_is_made_absolute_or_refused() {
     for (link, target) in [("app", app.bin()), ("app.runfiles", app.runfiles())] {
         let link = std::ffi::CString::new(link).unwrap();
         assert_eq!(
+            // SAFETY: NUL-terminated strings that outlive the call; `fd` is ours.
             unsafe { libc::symlinkat(c(&target).as_ptr(), fd, link.as_ptr()) },
             0
         );
     }
+    // SAFETY: `fd` is ours and closed once.
     unsafe { libc::close(fd) };
     let theirs = app.sandbox.path("nobody");
     fs::create_dir_all(&theirs).unwrap();

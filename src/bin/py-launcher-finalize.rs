@@ -1,5 +1,4 @@
 //! `py-launcher-finalize --launcher PATH --descriptor FILE.json --output PATH` (and `--version`, `--help`).
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use py_launcher::finalize::{self, Command};
 

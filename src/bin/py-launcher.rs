@@ -7,7 +7,6 @@
 //! launcher needs of it, standard descriptors that are open, [`sys::start_up`] does in one `poll`.
 //! Nothing here may use `std::env::args`, which this start-up leaves empty on musl.
 
-#![deny(clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(all(target_os = "linux", not(test)), no_main)]
 
 use std::io::Write;

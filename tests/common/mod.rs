@@ -19,6 +19,12 @@ use serde_json::{json, Value};
 /// Debian's CPython: the interpreter every test runs (the `python3` on PATH is a pyenv shim).
 pub const PYTHON: &str = "/usr/bin/python3.11";
 
+/// The effective user id of the test process (root-only cases skip on another).
+pub fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
 pub fn launcher() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_py-launcher"))
 }
