@@ -257,25 +257,16 @@ pub fn write_runtime_repo(dir: &Path) {
     }
 }
 
+/// `@pypi_bazel_runfiles`: the pinned bazel-runfiles wheel (`tests/deps.txt`) unpacked, as a py_library
+/// with a data file (third-party data through runfiles).
 pub fn write_third_party_repo(dir: &Path) {
-    let wheel = super::test_wheel("bazel_runfiles");
-    unpack_wheel(&wheel, dir);
-    assert!(
-        dir.join("runfiles/runfiles.py").is_file(),
-        "{} has no runfiles/runfiles.py",
-        wheel.display()
-    );
-    write_if_changed(
-        &dir.join("WORKSPACE"),
-        b"workspace(name = \"pypi_bazel_runfiles\")\n",
-        false,
-    );
-    write_if_changed(
-        &dir.join("BUILD.bazel"),
-        b"# The bazel-runfiles wheel from PyPI, unpacked by tests/bazel_e2e.rs.\n\
-          py_library(\n    name = \"runfiles\",\n    srcs = glob([\"runfiles/*.py\"]),\n    \
-          data = [\"data/greeting.txt\"],\n    imports = [\".\"],\n    visibility = [\"//visibility:public\"],\n)\n",
-        false,
+    write_wheel_repo(
+        dir,
+        "bazel_runfiles",
+        "runfiles/runfiles.py",
+        "pypi_bazel_runfiles",
+        "py_library(\n    name = \"runfiles\",\n    srcs = glob([\"runfiles/*.py\"]),\n    \
+         data = [\"data/greeting.txt\"],\n    imports = [\".\"],\n    visibility = [\"//visibility:public\"],\n)\n",
     );
     write_if_changed(
         &dir.join("data/greeting.txt"),
@@ -287,26 +278,35 @@ pub fn write_third_party_repo(dir: &Path) {
 /// `@pypi_coverage`: the pinned coverage wheel (`tests/deps.txt`) unpacked, as a py_library whose files
 /// hold `coverage/__init__.py` (what a py_launcher_toolchain's `coverage_tool` needs).
 pub fn write_coverage_repo(dir: &Path) {
-    let wheel = super::test_wheel("coverage");
+    write_wheel_repo(
+        dir,
+        "coverage",
+        "coverage/__init__.py",
+        "pypi_coverage",
+        "py_library(\n    name = \"coverage\",\n    srcs = glob([\"coverage/**/*.py\"]),\n    \
+         data = glob([\"coverage/**\"], exclude = [\"coverage/**/*.py\"]),\n    imports = [\".\"],\n    \
+         visibility = [\"//visibility:public\"],\n)\n",
+    );
+}
+
+/// An external repository `name` in `dir`: the pinned wheel `dist` unpacked (it must hold `marker`), a
+/// WORKSPACE and `build` as its BUILD file.
+fn write_wheel_repo(dir: &Path, dist: &str, marker: &str, name: &str, build: &str) {
+    let wheel = super::test_wheel(dist);
     unpack_wheel(&wheel, dir);
     assert!(
-        dir.join("coverage/__init__.py").is_file(),
-        "{} has no coverage/__init__.py",
+        dir.join(marker).is_file(),
+        "{} has no {marker}",
         wheel.display()
     );
     write_if_changed(
         &dir.join("WORKSPACE"),
-        b"workspace(name = \"pypi_coverage\")\n",
+        format!("workspace(name = \"{name}\")\n").as_bytes(),
         false,
     );
-    write_if_changed(
-        &dir.join("BUILD.bazel"),
-        b"# The coverage wheel from PyPI, unpacked by tests/common/bazel.rs (write_coverage_repo).\n\
-          py_library(\n    name = \"coverage\",\n    srcs = glob([\"coverage/**/*.py\"]),\n    \
-          data = glob([\"coverage/**\"], exclude = [\"coverage/**/*.py\"]),\n    imports = [\".\"],\n    \
-          visibility = [\"//visibility:public\"],\n)\n",
-        false,
-    );
+    let build =
+        format!("# The {dist} wheel from PyPI, unpacked by tests/common/bazel.rs.\n{build}");
+    write_if_changed(&dir.join("BUILD.bazel"), build.as_bytes(), false);
 }
 
 /// Unpacks `wheel` into `dir` unless `dir` already holds exactly that wheel.
