@@ -8,7 +8,7 @@ use std::os::unix::fs::symlink;
 use common::*;
 
 #[test]
-fn runfiles_next_to_the_executable() {
+fn runfiles_next_to_the_executable_are_found_and_exported() {
     let app = App::hello();
     app.finalize();
     let report = app.command().run().ok().report();
