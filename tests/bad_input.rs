@@ -46,11 +46,16 @@ fn with_raw_descriptor(app: &App, descriptor: &[u8]) {
     write_bin(app, &bytes);
 }
 
+/// Replaces the app's executable with `bytes`.
 fn write_bin(app: &App, bytes: &[u8]) {
     let bin = app.bin();
-    fs::create_dir_all(bin.parent().unwrap()).unwrap();
-    fs::write(&bin, bytes).unwrap();
-    fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    app.sandbox.write_exe(
+        bin.strip_prefix(app.sandbox.root())
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        bytes,
+    );
 }
 
 fn descriptor_with(change: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
