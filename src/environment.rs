@@ -15,7 +15,7 @@ use crate::sys::{os_str_bytes, os_str_from_bytes};
 use std::ffi::CString;
 
 /// The environment the launcher was started with, captured once (see the module documentation).
-pub struct Environment {
+pub(crate) struct Environment {
     /// `NAME=value` bytes; each is followed in memory by the NUL that ends its `environ` string.
     #[cfg(unix)]
     entries: Vec<&'static [u8]>,
@@ -24,13 +24,13 @@ pub struct Environment {
 }
 
 /// The program's environment, ready for the OS seam.
-pub struct ChildEnv {
+pub(crate) struct ChildEnv {
     /// Inherited `environ` strings (NUL-terminated in memory, see [`Environment`]).
     #[cfg(unix)]
-    pub inherited: Vec<&'static [u8]>,
+    pub(crate) inherited: Vec<&'static [u8]>,
     /// Variables the plan sets, as `NAME=value` C strings.
     #[cfg(unix)]
-    pub added: Vec<CString>,
+    pub(crate) added: Vec<CString>,
     #[cfg(not(unix))]
     pub(crate) vars: Vec<(OsString, OsString)>,
 }
@@ -60,7 +60,7 @@ impl Environment {
 
     /// The first value of `name` (a duplicated variable keeps its first value, as `getenv` does).
     #[cfg(unix)]
-    pub fn get(&self, name: &str) -> Option<&OsStr> {
+    pub(crate) fn get(&self, name: &str) -> Option<&OsStr> {
         let name = name.as_bytes();
         self.entries
             .iter()
@@ -70,29 +70,15 @@ impl Environment {
 
     /// The first value of `name`.
     #[cfg(not(unix))]
-    pub fn get(&self, name: &str) -> Option<&OsStr> {
-        self.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
-    }
-
-    /// Every inherited variable as (name, value), in the order the process received them.
-    pub fn iter(&self) -> impl Iterator<Item = (&OsStr, &OsStr)> {
-        #[cfg(unix)]
-        {
-            self.entries.iter().map(|e| {
-                let (k, v) = split(e);
-                (os_str_from_bytes(k), os_str_from_bytes(v))
-            })
-        }
-        #[cfg(not(unix))]
-        {
-            self.vars
-                .iter()
-                .map(|(k, v)| (k.as_os_str(), v.as_os_str()))
-        }
+    pub(crate) fn get(&self, name: &str) -> Option<&OsStr> {
+        self.vars
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_os_str())
     }
 
     /// The inherited environment without `unset` and without the names in `set`, then `set`.
-    pub fn for_child(&self, set: &[(OsString, OsString)], unset: &[OsString]) -> ChildEnv {
+    pub(crate) fn for_child(&self, set: &[(OsString, OsString)], unset: &[OsString]) -> ChildEnv {
         let replaced =
             |name: &OsStr| unset.iter().any(|u| u == name) || set.iter().any(|(k, _)| k == name);
         #[cfg(unix)]
@@ -131,4 +117,4 @@ impl Environment {
     }
 }
 
-pub use crate::sys::os_from_bytes;
+pub(crate) use crate::sys::os_from_bytes;

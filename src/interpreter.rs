@@ -45,7 +45,7 @@ pub struct Interpreter {
 
 /// Resolves the descriptor's interpreter in its form (absolute, the runfiles path the caller already
 /// resolved, or a bare word searched on `path_var`, skipping the launcher itself) and identifies it.
-pub fn resolve(
+pub(crate) fn resolve(
     descriptor: &Descriptor,
     runfiles: &Runfiles,
     resolved_in_runfiles: Option<PathBuf>,
@@ -223,15 +223,15 @@ fn starts_with_shebang(path: &Path) -> bool {
 
 /// What a started interpreter says about itself: used once per run-time venv, for interpreters that
 /// `identify` could not place (wrapper scripts, unversioned names).
-pub struct Probe {
+pub(crate) struct Probe {
     /// `sys.executable` as the interpreter reports it.
-    pub executable: PathBuf,
+    pub(crate) executable: PathBuf,
     /// `sys.version_info[:2]`, with `t` for a free-threaded build.
-    pub version: PythonVersion,
+    pub(crate) version: PythonVersion,
 }
 
 /// Starts the interpreter once (`-I -c`) and reads what it says about itself.
-pub fn probe(path: &Path, target: &str) -> Result<Probe> {
+pub(crate) fn probe(path: &Path, target: &str) -> Result<Probe> {
     const SCRIPT: &str = "import sys, sysconfig; print(sys.executable); print('%d.%d%s' % \
         (*sys.version_info[:2], 't' if sysconfig.get_config_var('Py_GIL_DISABLED') else ''))";
     let depth = crate::depth::for_probe(std::process::id());

@@ -11,7 +11,7 @@ use crate::environment::ChildEnv;
 
 /// A file's identity (device and inode): how the launcher notices that a path is itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileId {
+pub(crate) struct FileId {
     dev: u64,
     ino: u64,
 }
@@ -67,7 +67,7 @@ pub(crate) fn process_exists(pid: u32) -> bool {
 /// state passes through as the caller set it, as with a direct `exec`: the Linux launcher never touches
 /// it (no std runtime start-up). Where std's runtime did run (macOS), SIGPIPE goes back to its default
 /// disposition first, since std ignores it and an ignored signal survives `exec`.
-pub fn exec(program: &Path, argv: &[OsString], env: &ChildEnv) -> io::Error {
+pub(crate) fn exec(program: &Path, argv: &[OsString], env: &ChildEnv) -> io::Error {
     let to_c = |bytes: &[u8]| {
         CString::new(bytes).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
     };
@@ -332,12 +332,12 @@ pub(crate) fn create_private_file(path: &Path) -> io::Result<std::fs::File> {
 }
 
 /// Creates `link` as a symbolic link to `target`.
-pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
+pub(crate) fn symlink(target: &Path, link: &Path) -> io::Result<()> {
     std::os::unix::fs::symlink(target, link)
 }
 
 /// The error `exec` reports for a file the kernel cannot execute (no `#!`, not a binary format).
-pub const ENOEXEC: i32 = libc::ENOEXEC;
+pub(crate) const ENOEXEC: i32 = libc::ENOEXEC;
 
 /// Opens a file for reading only if it is a regular file of at most `max` bytes. The open itself never
 /// blocks (`O_NONBLOCK`: a FIFO without a writer would otherwise hang it) and never takes a controlling
@@ -354,14 +354,14 @@ pub(crate) fn open_regular(path: &Path, max: u64) -> io::Result<(std::fs::File, 
 // Memory, positioned reads, file modes, the environment and OS strings as bytes.
 
 /// A private read-only mapping of the first `len` bytes of a file, unmapped when dropped.
-pub struct Mapping {
+pub(crate) struct Mapping {
     ptr: *mut libc::c_void,
     len: usize,
 }
 
 impl Mapping {
     /// Maps `len` (> 0) bytes of `file`; `None` when the kernel refuses (the caller then reads the file).
-    pub fn new(file: &std::fs::File, len: usize) -> Option<Mapping> {
+    pub(crate) fn new(file: &std::fs::File, len: usize) -> Option<Mapping> {
         use std::os::fd::AsRawFd;
         if len == 0 {
             return None;
@@ -382,7 +382,7 @@ impl Mapping {
 
     /// The mapped bytes. A file truncated by someone else while mapped would raise SIGBUS on access: map
     /// only files that are replaced by rename, never rewritten in place (Bazel's manifests are).
-    pub fn bytes(&self) -> &[u8] {
+    pub(crate) fn bytes(&self) -> &[u8] {
         // SAFETY: the mapping is PROT_READ, `len` bytes long and lives as long as `self`.
         unsafe { std::slice::from_raw_parts(self.ptr as *const u8, self.len) }
     }
@@ -437,7 +437,7 @@ pub(crate) fn os_str_from_bytes(bytes: &[u8]) -> &std::ffi::OsStr {
 }
 
 /// Bytes back into an OS string, after byte-level processing.
-pub fn os_from_bytes(bytes: Vec<u8>) -> OsString {
+pub(crate) fn os_from_bytes(bytes: Vec<u8>) -> OsString {
     std::os::unix::ffi::OsStringExt::from_vec(bytes)
 }
 

@@ -10,7 +10,7 @@ use std::process::Command;
 
 /// A file's identity, approximated by size and modification time (no inode here).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileId {
+pub(crate) struct FileId {
     len: u64,
     modified: Option<std::time::SystemTime>,
 }
@@ -58,7 +58,11 @@ pub(crate) fn invoked_path(argv0: Option<&OsString>) -> Option<PathBuf> {
 }
 
 /// Runs the interpreter as a child and exits with its status; returns only if it could not start.
-pub fn exec(program: &Path, argv: &[OsString], env: &crate::environment::ChildEnv) -> io::Error {
+pub(crate) fn exec(
+    program: &Path,
+    argv: &[OsString],
+    env: &crate::environment::ChildEnv,
+) -> io::Error {
     let mut command = Command::new(program);
     command
         .args(argv.iter().skip(1))
@@ -98,7 +102,7 @@ pub(crate) fn create_private_file(path: &Path) -> io::Result<File> {
 
 /// Needs the "create symbolic links" privilege (Developer Mode); a port would copy the interpreter's
 /// directory layout instead, as Python's own `venv` does on Windows.
-pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
+pub(crate) fn symlink(target: &Path, link: &Path) -> io::Result<()> {
     if target.is_dir() {
         std::os::windows::fs::symlink_dir(target, link)
     } else {
@@ -107,7 +111,7 @@ pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
 }
 
 /// The error starting a file that is not an executable reports (ERROR_BAD_EXE_FORMAT).
-pub const ENOEXEC: i32 = 193;
+pub(crate) const ENOEXEC: i32 = 193;
 
 /// Opens a file for reading only if it is a regular file of at most `max` bytes.
 pub(crate) fn open_regular(path: &Path, max: u64) -> io::Result<(File, Metadata)> {
@@ -137,18 +141,18 @@ pub(crate) fn write_stdout(bytes: &[u8]) -> io::Result<()> {
 // Memory, positioned reads, file modes and OS strings as bytes.
 
 /// No file mapping here: [`Mapping::new`] always says no and the caller reads the file.
-pub struct Mapping {
+pub(crate) struct Mapping {
     never: std::convert::Infallible,
 }
 
 impl Mapping {
     /// Always `None`: the caller reads the file.
-    pub fn new(_file: &File, _len: usize) -> Option<Mapping> {
+    pub(crate) fn new(_file: &File, _len: usize) -> Option<Mapping> {
         None
     }
 
     /// Never called: no `Mapping` exists.
-    pub fn bytes(&self) -> &[u8] {
+    pub(crate) fn bytes(&self) -> &[u8] {
         match self.never {}
     }
 }
@@ -171,7 +175,7 @@ pub(crate) fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) ->
 pub(crate) fn create_executable(_options: &mut std::fs::OpenOptions) {}
 
 /// Bytes back into an OS string (lossy: the launcher's byte-level processing is of UTF-8 text here).
-pub fn os_from_bytes(bytes: Vec<u8>) -> OsString {
+pub(crate) fn os_from_bytes(bytes: Vec<u8>) -> OsString {
     OsString::from(String::from_utf8_lossy(&bytes).into_owned())
 }
 

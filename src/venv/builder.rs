@@ -23,12 +23,12 @@ use crate::sys;
 /// What a run-time venv holds. Written into its record by [`cache`], which a warm launch checks the
 /// venv against.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Layout {
+pub(crate) struct Layout {
     /// What `bin/<name>` links to.
-    pub interpreter: PathBuf,
+    pub(crate) interpreter: PathBuf,
     pub(crate) bin_name: OsString,
     /// The interpreter's version: it names `lib/pythonX.Y`.
-    pub version: PythonVersion,
+    pub(crate) version: PythonVersion,
     /// Length of the `.pth` file (its content is decided once, from the runfiles, when it is made).
     pub(crate) pth_len: u64,
     /// Link `pyvenv.cfg` and `lib` into this build-time venv (`VenvPolicy::link_build_time`).
@@ -36,7 +36,7 @@ pub struct Layout {
     /// With `link_to`: the linked venv's site-packages when the policy names it.
     pub(crate) linked_site_packages: Option<String>,
     /// Whether `pyvenv.cfg` says `include-system-site-packages = true`.
-    pub system_site_packages: bool,
+    pub(crate) system_site_packages: bool,
 }
 
 impl Layout {
@@ -81,7 +81,7 @@ pub(crate) fn linked_site_packages(request: &Request) -> Option<String> {
 /// Decides what a new venv holds, and its `.pth` content. Runs the interpreter once if its version or
 /// real executable cannot be told otherwise (a wrapper script must not be the venv's python: it would
 /// leave the venv).
-pub fn layout(request: &Request, trace: &mut Trace) -> Result<(Layout, Vec<u8>)> {
+pub(crate) fn layout(request: &Request, trace: &mut Trace) -> Result<(Layout, Vec<u8>)> {
     let interp = request.interpreter;
     let target = request.descriptor.target.as_str();
     let (interpreter, version) = match (interp.kind, interp.version) {
@@ -128,7 +128,7 @@ pub fn layout(request: &Request, trace: &mut Trace) -> Result<(Layout, Vec<u8>)>
 
 /// Builds the venv in a temporary directory and renames it into place. `Ok(false)` when another launch
 /// won the race and its venv is valid.
-pub fn create(layout: &Layout, pth: &[u8], base: &Path, name: &str) -> io::Result<bool> {
+pub(crate) fn create(layout: &Layout, pth: &[u8], base: &Path, name: &str) -> io::Result<bool> {
     cache::sweep(base);
     let final_dir = base.join(name);
     let temp = base.join(format!(".tmp-{name}-{}", std::process::id()));

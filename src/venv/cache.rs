@@ -34,7 +34,7 @@ const LAYOUT_VERSION: &str = "py-launcher run-time venv 2";
 pub(crate) const RECORD_NAME: &str = "py-launcher-venv.txt";
 const RECORD_HEADER: &str = "py-launcher venv record 2";
 /// Run-time venvs not used for this long are removed when another venv is created.
-pub const STALE_AFTER: Duration = Duration::from_secs(14 * 24 * 3600);
+pub(crate) const STALE_AFTER: Duration = Duration::from_secs(14 * 24 * 3600);
 /// A warm launch refreshes the record's modification time (the last-use stamp) when it is older than
 /// this, so the stamp costs one write a day, not one per launch.
 pub(crate) const STAMP_EVERY: Duration = Duration::from_secs(24 * 3600);
@@ -339,7 +339,7 @@ fn refresh_stamp(file: &fs::File, meta: &fs::Metadata) {
 /// What is wrong with the venv at `dir` for `layout`, beyond its record: the interpreter link and its
 /// aliases, `pyvenv.cfg`, the `.pth` file and the modules, each missing, emptied or changed. One
 /// `readlink` or `lstat` each; sizes are compared with what the launcher wrote.
-pub fn damage(dir: &Path, layout: &Layout) -> Option<String> {
+pub(crate) fn damage(dir: &Path, layout: &Layout) -> Option<String> {
     let bin = dir.join("bin");
     let link = bin.join(&layout.bin_name);
     let mut links: Vec<(PathBuf, PathBuf)> = vec![(link, layout.interpreter.clone())];
@@ -415,7 +415,7 @@ pub(crate) fn damage_with_record(dir: &Path, layout: &Layout) -> Option<String> 
 /// The record written last into each venv: the facts a warm launch needs that a slow probe may have
 /// found (so the probe never runs twice), and the `.pth` length it checks. Values are escaped so any
 /// path bytes survive the line format.
-pub fn record(layout: &Layout) -> Vec<u8> {
+pub(crate) fn record(layout: &Layout) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(RECORD_HEADER.as_bytes());
     out.push(b'\n');
@@ -557,7 +557,7 @@ const TEMPLATES_HASH: u64 = Fnv::new()
 /// run-time venvs not used for [`STALE_AFTER`] (the record's time, refreshed at most daily by a warm launch; the
 /// directory's own when there is no record). Runs only when a venv is being created, never on a warm
 /// launch.
-pub fn sweep(base: &Path) {
+pub(crate) fn sweep(base: &Path) {
     let Ok(entries) = fs::read_dir(base) else {
         return;
     };
