@@ -135,25 +135,12 @@ pub(crate) fn run_capturing_stdout(
             to_c(&entry)
         })
         .collect::<io::Result<Vec<_>>>()?;
-    let mut envp: Vec<*mut libc::c_char> = Vec::new();
-    extern "C" {
-        static environ: *const *mut libc::c_char;
-    }
-    // SAFETY: `environ` is a NULL-terminated array of NUL-terminated strings that nothing in this
-    // single-threaded process changes.
-    unsafe {
-        let mut cursor = environ;
-        while !cursor.is_null() && !(*cursor).is_null() {
-            let entry = std::ffi::CStr::from_ptr(*cursor).to_bytes();
-            let replaced = env.iter().any(|(k, _)| {
-                entry.len() > k.len() && entry[k.len()] == b'=' && entry.starts_with(k.as_bytes())
-            });
-            if !replaced {
-                envp.push(*cursor);
-            }
-            cursor = cursor.add(1);
-        }
-    }
+    // Each inherited variable's NUL follows it in memory (see [`EnvVar`]).
+    let mut envp: Vec<*mut libc::c_char> = environ_vars()
+        .into_iter()
+        .filter(|var| !env.iter().any(|(k, _)| env_value(var, k).is_some()))
+        .map(|var| var.as_ptr() as *mut libc::c_char)
+        .collect();
     envp.extend(added.iter().map(|e| e.as_ptr() as *mut libc::c_char));
     envp.push(std::ptr::null_mut());
     let dev_null = c"/dev/null";
@@ -409,26 +396,55 @@ extern "C" {
     static environ: *const *const libc::c_char;
 }
 
-/// The process's own `NAME=value` strings, not copied: each slice is followed in memory by the NUL that
-/// ends its `environ` entry, so [`exec`] can pass the same pointers on. Valid for the life of the
-/// process because the launcher never calls `setenv`.
-pub(crate) fn environ_entries() -> Vec<&'static [u8]> {
-    let mut entries = Vec::new();
+/// An inherited variable as Unix holds it: the `NAME=value` bytes of one of the process's own `environ`
+/// strings, not copied. The NUL that ends the string follows the slice in memory, so [`exec`] passes the
+/// same pointer on. Valid for the life of the process because the launcher never calls `setenv`.
+pub(crate) type EnvVar = &'static [u8];
+
+/// A variable the launcher sets, in the form `execve` takes: `NAME=value` as a C string.
+pub(crate) type NewEnvVar = CString;
+
+/// The process's environment as it received it, in order (see [`EnvVar`]).
+pub(crate) fn environ_vars() -> Vec<EnvVar> {
     // SAFETY: `environ` is a NULL-terminated array of NUL-terminated strings set up by the C runtime;
     // nothing in this process modifies the environment, so the strings live until exit.
     unsafe {
-        let mut cursor = environ;
-        while !cursor.is_null() && !(*cursor).is_null() {
-            entries.push(std::ffi::CStr::from_ptr(*cursor).to_bytes());
-            cursor = cursor.add(1);
+        let mut len = 0;
+        while !environ.is_null() && !(*environ.add(len)).is_null() {
+            len += 1;
         }
+        // One allocation of the right size: no reallocation as the vector grows.
+        let mut vars = Vec::with_capacity(len);
+        for i in 0..len {
+            vars.push(std::ffi::CStr::from_ptr(*environ.add(i)).to_bytes());
+        }
+        vars
     }
-    entries
 }
 
-/// An OS string's bytes (Unix strings are bytes).
-pub(crate) fn os_str_bytes(s: &std::ffi::OsStr) -> &[u8] {
-    s.as_bytes()
+/// The value of `var` if its name is `name`.
+#[inline]
+pub(crate) fn env_value<'a>(var: &'a EnvVar, name: &str) -> Option<&'a std::ffi::OsStr> {
+    let name = name.as_bytes();
+    (var.len() > name.len() && var[name.len()] == b'=' && var.starts_with(name))
+        .then(|| os_str_from_bytes(&var[name.len() + 1..]))
+}
+
+/// The name of `var` (all of it if it holds no `=`).
+#[inline]
+pub(crate) fn env_name(var: &EnvVar) -> &std::ffi::OsStr {
+    let end = memchr::memchr(b'=', var).unwrap_or(var.len());
+    os_str_from_bytes(&var[..end])
+}
+
+/// `name=value` for `exec`; `None` if it cannot be one. (The descriptor refuses NUL in names and values,
+/// and OS strings from the environment cannot hold one, so nothing is dropped here in practice.)
+pub(crate) fn new_env_var(name: &std::ffi::OsStr, value: &std::ffi::OsStr) -> Option<NewEnvVar> {
+    let mut var = Vec::with_capacity(name.len() + value.len() + 1);
+    var.extend_from_slice(name.as_bytes());
+    var.push(b'=');
+    var.extend_from_slice(value.as_bytes());
+    CString::new(var).ok()
 }
 
 /// Bytes as an OS string, as they are.

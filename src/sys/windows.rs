@@ -2,7 +2,7 @@
 //! Compile-checked by scripts/test (`cargo check --target x86_64-pc-windows-gnu`), not run here; it keeps
 //! the same function names as the Unix modules so that a port changes nothing outside `sys/`.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs::{File, Metadata};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -67,7 +67,7 @@ pub(crate) fn exec(
     command
         .args(argv.iter().skip(1))
         .env_clear()
-        .envs(env.vars.iter().map(|(k, v)| (k, v)));
+        .envs(env.inherited.iter().chain(&env.added).map(|(k, v)| (k, v)));
     match command.status() {
         Ok(status) => std::process::exit(status.code().unwrap_or(1)),
         Err(err) => err,
@@ -138,7 +138,7 @@ pub(crate) fn write_stdout(bytes: &[u8]) -> io::Result<()> {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Memory, positioned reads, file modes and OS strings as bytes.
+// Memory, positioned reads, file modes, the environment and OS strings as bytes.
 
 /// No file mapping here: [`Mapping::new`] always says no and the caller reads the file.
 pub(crate) struct Mapping {
@@ -173,6 +173,34 @@ pub(crate) fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) ->
 
 /// Windows has no executable bit: nothing to set.
 pub(crate) fn create_executable(_options: &mut std::fs::OpenOptions) {}
+
+/// An inherited variable as (name, value), copied from the process's environment.
+pub(crate) type EnvVar = (OsString, OsString);
+
+/// A variable the launcher sets, as (name, value).
+pub(crate) type NewEnvVar = (OsString, OsString);
+
+/// The process's environment as it received it, in order.
+pub(crate) fn environ_vars() -> Vec<EnvVar> {
+    std::env::vars_os().collect()
+}
+
+/// The value of `var` if its name is `name`.
+#[inline]
+pub(crate) fn env_value<'a>(var: &'a EnvVar, name: &str) -> Option<&'a OsStr> {
+    (var.0 == name).then_some(var.1.as_os_str())
+}
+
+/// The name of `var`.
+#[inline]
+pub(crate) fn env_name(var: &EnvVar) -> &OsStr {
+    &var.0
+}
+
+/// `name=value` for [`exec`].
+pub(crate) fn new_env_var(name: &OsStr, value: &OsStr) -> Option<NewEnvVar> {
+    Some((name.to_owned(), value.to_owned()))
+}
 
 /// Bytes back into an OS string (lossy: the launcher's byte-level processing is of UTF-8 text here).
 pub(crate) fn os_from_bytes(bytes: Vec<u8>) -> OsString {
