@@ -5,10 +5,12 @@
 //! - `cache` owns where run-time venvs live and whether that place can be trusted, the cache key, the
 //!   record a warm launch verifies, the last-use stamp and the sweep;
 //! - `builder` decides what a new venv holds (probing a wrapper script once) and builds it atomically;
+//! - `layout` names a venv's files, as `bazel/private/venv_layout.bzl` describes them for the rules too;
 //! - `pth` owns the `.pth` format.
 
 pub(crate) mod builder;
 pub(crate) mod cache;
+pub(crate) mod layout;
 pub(crate) mod pth;
 
 use std::ffi::OsString;
@@ -24,16 +26,9 @@ use crate::runfiles::{Mode, Runfiles};
 use crate::sys;
 
 pub use cache::cache_bases;
+pub(crate) use layout::{BINARY_INFO_MODULE, BUILD_INFO_MODULE};
+pub use layout::{VENV_CONFIG, VENV_PYTHON};
 pub use pth::{import_dirs, PTH_NAME};
-
-/// The build-time venv's python, relative to the venv (`VENV_PYTHON` in `bazel/private/shared.bzl`;
-/// `tests/bazel_mirror.rs` checks that the rules write the same layout).
-pub const VENV_PYTHON: &str = "bin/python3";
-/// A venv's configuration file, relative to the venv (`VENV_CONFIG` in `bazel/private/shared.bzl`).
-pub const VENV_CONFIG: &str = "pyvenv.cfg";
-
-pub(crate) const BUILD_INFO_MODULE: &str = include_str!("../../templates/bazel_build_info.py");
-pub(crate) const BINARY_INFO_MODULE: &str = include_str!("../../templates/bazel_binary_info.py");
 
 /// Which venv the program runs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

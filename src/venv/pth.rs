@@ -15,9 +15,7 @@ use crate::error::{show_path, Error, Result};
 use crate::limits::MAX_PTH_LEN;
 use crate::runfiles::normalize_lexically;
 
-/// The `.pth` file the launcher and the rules write into a venv's site-packages (`VENV_PTH` in
-/// `bazel/private/shared.bzl`).
-pub const PTH_NAME: &str = "_py_launcher.pth";
+pub use super::layout::PTH_NAME;
 
 /// The import directories, in order, as absolute paths: `imports`, then the workspace root (or every
 /// top-level directory with `import_all`). In manifest mode each runfiles directory becomes every real
