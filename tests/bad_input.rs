@@ -46,11 +46,16 @@ fn with_raw_descriptor(app: &App, descriptor: &[u8]) {
     write_bin(app, &bytes);
 }
 
+/// Replaces the app's executable with `bytes`.
 fn write_bin(app: &App, bytes: &[u8]) {
     let bin = app.bin();
-    fs::create_dir_all(bin.parent().unwrap()).unwrap();
-    fs::write(&bin, bytes).unwrap();
-    fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    app.sandbox.write_exe(
+        bin.strip_prefix(app.sandbox.root())
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        bytes,
+    );
 }
 
 fn descriptor_with(change: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
@@ -60,7 +65,7 @@ fn descriptor_with(change: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
 }
 
 #[test]
-fn truncated_trailer() {
+fn a_truncated_trailer_reads_as_no_descriptor() {
     let app = App::hello();
     let mut bytes = fs::read(app.finalize()).unwrap();
     bytes.truncate(bytes.len() - 5);
@@ -69,7 +74,7 @@ fn truncated_trailer() {
 }
 
 #[test]
-fn wrong_magic() {
+fn a_trailer_with_the_wrong_magic_reads_as_no_descriptor() {
     let app = App::hello();
     let mut bytes = fs::read(app.finalize()).unwrap();
     let last = bytes.len() - 1;
@@ -79,7 +84,7 @@ fn wrong_magic() {
 }
 
 #[test]
-fn length_pointing_past_the_file() {
+fn a_descriptor_length_past_the_start_of_the_file_is_refused() {
     let app = App::hello();
     let mut bytes = fs::read(app.finalize()).unwrap();
     let len_at = bytes.len() - 24;
@@ -89,7 +94,7 @@ fn length_pointing_past_the_file() {
 }
 
 #[test]
-fn descriptor_changed_after_finalizing() {
+fn a_descriptor_changed_after_finalizing_fails_its_checksum() {
     let app = App::hello();
     let mut bytes = fs::read(app.finalize()).unwrap();
     let at = bytes.len() - 30;
@@ -99,21 +104,21 @@ fn descriptor_changed_after_finalizing() {
 }
 
 #[test]
-fn invalid_json() {
+fn invalid_descriptor_json_is_a_descriptor_error() {
     let app = App::hello();
     with_raw_descriptor(&app, b"{\"version\": 1, \"target\": ");
     expect_failure(&app, app.command(), 65, "descriptor is not valid");
 }
 
 #[test]
-fn unknown_version() {
+fn an_unknown_descriptor_version_is_refused() {
     let app = App::hello();
     with_raw_descriptor(&app, &descriptor_with(|d| d["version"] = json!(7)));
     expect_failure(&app, app.command(), 65, "unsupported descriptor version 7");
 }
 
 #[test]
-fn missing_required_fields() {
+fn a_missing_required_field_is_named() {
     let app = App::hello();
     with_raw_descriptor(
         &app,
@@ -133,7 +138,7 @@ fn missing_required_fields() {
 }
 
 #[test]
-fn both_main_and_main_module() {
+fn main_and_main_module_together_are_refused() {
     let app = App::hello();
     with_raw_descriptor(
         &app,
@@ -148,7 +153,7 @@ fn both_main_and_main_module() {
 }
 
 #[test]
-fn dot_dot_and_absolute_runfiles_paths() {
+fn dot_dot_and_absolute_paths_are_refused_as_runfiles_paths() {
     let app = App::hello();
     for (field, value) in [
         ("main", json!("_main/../etc/passwd")),
@@ -164,7 +169,7 @@ fn dot_dot_and_absolute_runfiles_paths() {
 }
 
 #[test]
-fn main_file_missing() {
+fn a_main_file_missing_from_the_runfiles_names_them_and_how_they_were_found() {
     let app = App::hello();
     app.finalize();
     fs::remove_file(app.runfiles().join("_main/pkg/main.py")).unwrap();
@@ -187,7 +192,7 @@ fn main_file_missing() {
 }
 
 #[test]
-fn main_file_a_dangling_link() {
+fn a_main_file_that_is_a_dangling_link_names_its_target() {
     let app = App::hello();
     app.finalize();
     let real = app.sandbox.path("src/_main/pkg/main.py");
@@ -205,7 +210,7 @@ fn main_file_a_dangling_link() {
 }
 
 #[test]
-fn manifest_entry_whose_target_is_gone() {
+fn a_manifest_entry_whose_target_is_gone_is_a_stale_manifest_not_a_python_error() {
     let app = App::hello();
     app.finalize();
     let manifest = app.make_manifest_only();
@@ -230,7 +235,7 @@ fn manifest_entry_whose_target_is_gone() {
 }
 
 #[test]
-fn manifest_without_the_main_file() {
+fn a_manifest_without_the_main_file_names_the_manifest() {
     let app = App::hello();
     app.finalize();
     let manifest = app.make_manifest_only();
@@ -276,7 +281,7 @@ fn unfinalized_launcher_given_an_argument_says_what_it_lacks() {
 }
 
 #[test]
-fn manifest_with_conflicting_duplicate_keys() {
+fn a_manifest_key_listed_twice_with_different_targets_is_refused() {
     let app = App::hello();
     app.finalize();
     let manifest = app.make_manifest_only();
@@ -292,7 +297,7 @@ fn manifest_with_conflicting_duplicate_keys() {
 }
 
 #[test]
-fn manifest_with_malformed_lines() {
+fn malformed_manifest_lines_are_skipped_and_a_main_without_target_is_an_empty_file() {
     let app = App::hello();
     app.finalize();
     let manifest = app.make_manifest_only();
@@ -319,7 +324,7 @@ fn manifest_with_malformed_lines() {
 }
 
 #[test]
-fn manifest_entry_escaping_the_root() {
+fn a_manifest_target_escaping_the_runfiles_root_is_refused() {
     let app = App::hello();
     app.finalize();
     let manifest = app.make_manifest_only();
@@ -351,7 +356,7 @@ fn runfiles_dir_pointing_at_nothing_falls_back_then_fails_clearly() {
 }
 
 #[test]
-fn empty_and_huge_environment_values() {
+fn empty_variables_count_as_unset_and_huge_ones_still_launch() {
     let app = App::hello();
     app.finalize();
     // Empty values mean "unset" for the runfiles variables and the debug switch.
@@ -388,7 +393,7 @@ fn empty_and_huge_environment_values() {
 }
 
 #[test]
-fn no_descriptor_and_no_stub() {
+fn no_descriptor_and_no_stub_is_a_usage_error() {
     let sandbox = Sandbox::new();
     let run = sandbox.command(launcher()).run();
     run.fails(64, "has no embedded descriptor and was given no stub file");

@@ -20,6 +20,14 @@ use serde_json::{json, Value};
 /// Debian's CPython: the interpreter every test runs (the `python3` on PATH is a pyenv shim).
 pub const PYTHON: &str = "/usr/bin/python3.11";
 
+/// The PATH every launched program gets unless a test says otherwise ([`Sandbox::command`]).
+pub const CLEAN_PATH: &str = "/usr/bin:/bin";
+
+/// [`CLEAN_PATH`] with `dir` first (a launcher for `#!/usr/bin/env py-launcher`, a decoy interpreter).
+pub fn path_with(dir: &Path) -> String {
+    format!("{}:{CLEAN_PATH}", dir.display())
+}
+
 /// The effective user id of the test process (root-only cases skip on another).
 pub fn euid() -> u32 {
     // SAFETY: geteuid has no preconditions and cannot fail.
@@ -90,7 +98,7 @@ impl Sandbox {
         let mut command = Command::new(program);
         command
             .env_clear()
-            .env("PATH", "/usr/bin:/bin")
+            .env("PATH", CLEAN_PATH)
             .env("HOME", self.home())
             .env("LANG", "C.UTF-8")
             .env("XDG_CACHE_HOME", self.cache())
@@ -167,6 +175,19 @@ impl App {
         symlink(&real, &link).unwrap();
         self.entries.insert(runfiles_path.to_owned(), real.clone());
         real
+    }
+
+    /// Adds every file below the real directory `real` as `runfiles_dir/<its path below real>`: a
+    /// runfiles symlink and a manifest entry each (an unpacked wheel as an external repository).
+    pub fn add_tree(&mut self, runfiles_dir: &str, real: &Path) {
+        for file in files_under(real) {
+            let rel = file.strip_prefix(real).unwrap().to_str().unwrap();
+            let runfiles_path = format!("{runfiles_dir}/{rel}");
+            let link = self.runfiles().join(&runfiles_path);
+            fs::create_dir_all(link.parent().unwrap()).unwrap();
+            symlink(&file, &link).unwrap();
+            self.entries.insert(runfiles_path, file);
+        }
     }
 
     pub fn set(&mut self, key: &str, value: Value) -> &mut App {
@@ -531,4 +552,29 @@ pub fn bazel_runfiles_package() -> PathBuf {
         "the bazel_runfiles wheel has no runfiles/__init__.py"
     );
     deps
+}
+
+/// Every file below `dir`, recursively (directories are descended into, not listed; symlinks to
+/// directories are followed).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// What the launcher's cache directory (`<cache>/py-launcher`) holds, sorted; nothing when it does not
+/// exist.
+pub fn cache_entries(cache: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = fs::read_dir(cache.join("py-launcher"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    found.sort();
+    found
 }
