@@ -110,9 +110,14 @@ fn venv_rows_from_description(tables: &Value, layout: &VenvLayout) {
         );
     }
     for row in rows(&tables["venv_config"]) {
+        let home: &[(&str, &str)] = if row[0] == "!" {
+            &[]
+        } else {
+            &[("home", &row[0])]
+        };
         assert_eq!(
-            config_from_description(layout, &row[0], &row[1]),
-            row[2],
+            layout.config(Kind::BuildTime, home),
+            row[1],
             "pyvenv.cfg of {row:?}"
         );
     }
@@ -126,15 +131,6 @@ fn venv_rows_from_description(tables: &Value, layout: &VenvLayout) {
         let resolved = normalize(&Path::new("/r").join(&row[0]).join(&row[2]));
         assert_eq!(resolved, Path::new("/r").join(&row[1]), "{row:?} resolves");
     }
-}
-
-/// A build-time `pyvenv.cfg` for a venv_config row ("!": no `home`).
-fn config_from_description(layout: &VenvLayout, home: &str, system: &str) -> String {
-    let mut values = vec![("include-system-site-packages", system)];
-    if home != "!" {
-        values.push(("home", home));
-    }
-    layout.config(Kind::BuildTime, &values)
 }
 
 /// `..` and `.` folded without looking at the file system, as `site` joins a `.pth` line.
@@ -305,8 +301,7 @@ fn check_build_time_venv(
         layout.files(Kind::BuildTime, &version, ""),
         "{binary}"
     );
-    let mut values = vec![("include-system-site-packages", "false")];
-    values.extend(home.map(|home| ("home", home)));
+    let values: Vec<(&str, &str)> = home.map(|home| ("home", home)).into_iter().collect();
     assert_eq!(
         fs::read_to_string(venv.join(layout.config_name())).unwrap(),
         layout.config(Kind::BuildTime, &values),
@@ -416,7 +411,7 @@ fn real_venvs_match_the_description() {
             Kind::RunTime,
             &[
                 ("home", home),
-                ("include-system-site-packages", "false"),
+                ("system_site_packages", "false"),
                 ("version", version)
             ]
         )

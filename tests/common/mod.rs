@@ -235,10 +235,7 @@ impl App {
         let python = venv.join(layout.build_time_python());
         fs::create_dir_all(python.parent().unwrap()).unwrap();
         let home = Path::new(PYTHON).parent().unwrap().to_str().unwrap();
-        let config = layout.config(
-            layout::Kind::BuildTime,
-            &[("home", home), ("include-system-site-packages", "false")],
-        );
+        let config = layout.config(layout::Kind::BuildTime, &[("home", home)]);
         fs::write(venv.join(layout.config_name()), config).unwrap();
         symlink(PYTHON, python).unwrap();
         let site_path = format!("{venv_path}/{site_packages}");
