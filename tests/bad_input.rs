@@ -46,16 +46,16 @@ fn with_raw_descriptor(app: &App, descriptor: &[u8]) {
     write_bin(app, &bytes);
 }
 
-/// Replaces the app's executable with `bytes`.
+/// Replaces the app's executable ([`App::bin`]) with `bytes`.
 fn write_bin(app: &App, bytes: &[u8]) {
-    let bin = app.bin();
-    app.sandbox.write_exe(
-        bin.strip_prefix(app.sandbox.root())
-            .unwrap()
-            .to_str()
-            .unwrap(),
-        bytes,
-    );
+    app.sandbox.write_exe("bin/app", bytes);
+}
+
+/// Finalizes the app, then replaces its executable with the finalized bytes as `damage` leaves them.
+fn damage_bin(app: &App, damage: impl FnOnce(&mut Vec<u8>)) {
+    let mut bytes = fs::read(app.finalize()).unwrap();
+    damage(&mut bytes);
+    write_bin(app, &bytes);
 }
 
 fn descriptor_with(change: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
@@ -67,39 +67,37 @@ fn descriptor_with(change: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
 #[test]
 fn a_truncated_trailer_reads_as_no_descriptor() {
     let app = App::hello();
-    let mut bytes = fs::read(app.finalize()).unwrap();
-    bytes.truncate(bytes.len() - 5);
-    write_bin(&app, &bytes);
+    damage_bin(&app, |bytes| bytes.truncate(bytes.len() - 5));
     expect_failure(&app, app.command(), 64, "has no embedded descriptor");
 }
 
 #[test]
 fn a_trailer_with_the_wrong_magic_reads_as_no_descriptor() {
     let app = App::hello();
-    let mut bytes = fs::read(app.finalize()).unwrap();
-    let last = bytes.len() - 1;
-    bytes[last] ^= 0xff;
-    write_bin(&app, &bytes);
+    damage_bin(&app, |bytes| {
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+    });
     expect_failure(&app, app.command(), 64, "has no embedded descriptor");
 }
 
 #[test]
 fn a_descriptor_length_past_the_start_of_the_file_is_refused() {
     let app = App::hello();
-    let mut bytes = fs::read(app.finalize()).unwrap();
-    let len_at = bytes.len() - 24;
-    bytes[len_at..len_at + 8].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
-    write_bin(&app, &bytes);
+    damage_bin(&app, |bytes| {
+        let len_at = bytes.len() - 24;
+        bytes[len_at..len_at + 8].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
+    });
     expect_failure(&app, app.command(), 65, "points past the start of the file");
 }
 
 #[test]
 fn a_descriptor_changed_after_finalizing_fails_its_checksum() {
     let app = App::hello();
-    let mut bytes = fs::read(app.finalize()).unwrap();
-    let at = bytes.len() - 30;
-    bytes[at] ^= 0x01;
-    write_bin(&app, &bytes);
+    damage_bin(&app, |bytes| {
+        let at = bytes.len() - 30;
+        bytes[at] ^= 0x01;
+    });
     expect_failure(&app, app.command(), 65, "checksum does not match");
 }
 
