@@ -12,20 +12,11 @@ use serde_json::json;
 
 /// Every path under the sandbox except the cache and temp directories the launcher may write.
 fn snapshot(root: &Path) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            out.push(path.clone());
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                walk(&path, out);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(root, &mut out);
-    out.retain(|p| !p.starts_with(root.join("cache")) && !p.starts_with(root.join("tmp")));
-    out.sort();
-    out
+    entries_under(root)
+        .into_iter()
+        .map(|(path, _)| path)
+        .filter(|p| !p.starts_with(root.join("cache")) && !p.starts_with(root.join("tmp")))
+        .collect()
 }
 
 /// Runs the app, expecting a failure with `code` and `needle`, and checks nothing else was written.

@@ -72,19 +72,10 @@ fn read_only_runfiles_are_never_written() {
     }
     set_mode(&app.runfiles(), 0o555);
     let listing = |dir: &Path| {
-        let mut out = Vec::new();
-        fn walk(dir: &Path, out: &mut Vec<(std::path::PathBuf, Option<std::time::SystemTime>)>) {
-            for entry in fs::read_dir(dir).unwrap().flatten() {
-                let meta = entry.metadata().unwrap();
-                out.push((entry.path(), meta.modified().ok()));
-                if meta.is_dir() {
-                    walk(&entry.path(), out);
-                }
-            }
-        }
-        walk(dir, &mut out);
-        out.sort();
-        out
+        entries_under(dir)
+            .into_iter()
+            .map(|(path, meta)| (path, meta.modified().ok()))
+            .collect::<Vec<_>>()
     };
     let before = listing(&app.runfiles());
     // Python itself would cache bytecode next to the sources; only the launcher is under test here.

@@ -578,3 +578,23 @@ pub fn cache_entries(cache: &Path) -> Vec<PathBuf> {
     found.sort();
     found
 }
+
+/// Every entry below `dir` (files, directories, links; links not followed) with its own metadata,
+/// sorted by path: what a test compares before and after a run to see what it wrote.
+pub fn entries_under(dir: &Path) -> Vec<(PathBuf, fs::Metadata)> {
+    fn walk(dir: &Path, out: &mut Vec<(PathBuf, fs::Metadata)>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = fs::symlink_metadata(&path).unwrap();
+            let is_dir = meta.is_dir();
+            out.push((path.clone(), meta));
+            if is_dir {
+                walk(&path, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, &mut out);
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
