@@ -44,10 +44,6 @@ fn first_line(path: &Path) -> String {
     String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
 
-fn report(out: &Output, what: &str) -> Value {
-    json_stdout(out, what)
-}
-
 /// Runs a built executable directly with the launcher on PATH.
 fn exec_with_path(b: &Bazel, rel: &str, args: &[&str]) -> Output {
     let mut cmd = Command::new(b.bin.join(rel));
@@ -98,19 +94,19 @@ fn native_stub_with_an_absolute_shebang() {
     );
 
     // Started directly: facts from the stub, same world as the embedded-descriptor route.
-    let r = report(&b.exec("native/app", &["a b", ""]), "native/app");
+    let r = json_stdout(&b.exec("native/app", &["a b", ""]), "native/app");
     check_app_report(&r, &b.runfiles("native/app"), "//native:app");
     assert_eq!(r["args"], serde_json::json!(["a b", ""]));
 
     // bazel run: the target's args, then the command line's.
     let out = b.ok(&["run", ABSOLUTE, "//native:app", "--", "x y", "--z"]);
-    let r = report(&out, "bazel run //native:app");
+    let r = json_stdout(&out, "bazel run //native:app");
     check_app_report(&r, &b.runfiles("native/app"), "//native:app");
     assert_eq!(r["args"], serde_json::json!(["from-args", "x y", "--z"]));
 
     // A native binary in another's data, started through the runfiles the outer one was given.
     // (Bazel's `args` reach only `bazel run`/`bazel test`: a direct start passes them itself.)
-    let r = report(
+    let r = json_stdout(
         &b.exec("native/outer", &["--run", "e2e/native/inner"]),
         "native/outer",
     );
@@ -144,7 +140,7 @@ fn native_stub_with_env_shebang() {
     let exe = b.bin.join("native/app");
     assert_eq!(first_line(&exe), "#!/usr/bin/env py-launcher");
 
-    let r = report(&exec_with_path(&b, "native/app", &["q"]), "native/app");
+    let r = json_stdout(&exec_with_path(&b, "native/app", &["q"]), "native/app");
     check_app_report(&r, &b.runfiles("native/app"), "//native:app");
 
     let path = path_with_launcher(&b);
@@ -154,10 +150,10 @@ fn native_stub_with_env_shebang() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", output_text(&out));
-    let r = report(&out, "bazel run //native:app");
+    let r = json_stdout(&out, "bazel run //native:app");
     assert_eq!(r["args"], serde_json::json!(["from-args", "x y"]));
 
-    let r = report(
+    let r = json_stdout(
         &exec_with_path(&b, "native/outer", &["--run", "e2e/native/inner"]),
         "native/outer",
     );
@@ -222,7 +218,7 @@ fn native_stub_with_manifest_only_runfiles() {
     );
     assert!(!tree.join("e2e").exists(), "no runfiles tree");
     let manifest = b.bin.join("native/manifest_only.runfiles_manifest");
-    let r = report(
+    let r = json_stdout(
         &b.exec("native/manifest_only", &["m"]),
         "native/manifest_only",
     );
@@ -283,7 +279,7 @@ fn native_stub_with_an_in_build_runtime() {
             .unwrap_or_default()
     );
     let runfiles = b.runfiles("native/app_inbuild");
-    let r = report(&b.exec("native/app_inbuild", &["i"]), "native/app_inbuild");
+    let r = json_stdout(&b.exec("native/app_inbuild", &["i"]), "native/app_inbuild");
     assert_eq!(r["greeting"], "hello from a native py_library");
     assert_eq!(r["version"], "3.11");
     assert_eq!(r["env"]["PY_LAUNCHER_TARGET"], "//native:app_inbuild");
