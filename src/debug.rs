@@ -23,7 +23,7 @@ use crate::venv::{self, Venv, VenvKind};
 
 /// What `PY_LAUNCHER_DEBUG` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DebugMode {
+pub(crate) enum DebugMode {
     /// No trace.
     Off,
     /// A readable trace on stderr.
@@ -82,18 +82,18 @@ pub(crate) fn unknown_mode_warning(value: &OsStr) -> String {
 }
 
 /// Where the steps of a launch report what they decided (a no-op when debugging is off).
-pub struct Trace {
+pub(crate) struct Trace {
     mode: DebugMode,
 }
 
 impl Trace {
     /// A trace in `mode`.
-    pub fn new(mode: DebugMode) -> Trace {
+    pub(crate) fn new(mode: DebugMode) -> Trace {
         Trace { mode }
     }
 
     /// The mode it was made with.
-    pub fn mode(&self) -> DebugMode {
+    pub(crate) fn mode(&self) -> DebugMode {
         self.mode
     }
 
@@ -105,7 +105,7 @@ impl Trace {
     /// One trace line. The message is built only when the trace is on; a newline inside it is shown as
     /// `\n`, and the line, newline included, goes out in one write, so nothing the program prints later
     /// can continue it.
-    pub fn note(&mut self, message: impl FnOnce() -> String) {
+    pub(crate) fn note(&mut self, message: impl FnOnce() -> String) {
         if self.mode == DebugMode::Text {
             let mut line = String::from("py-launcher: debug: ");
             line.push_str(&message().replace('\n', "\\n"));
@@ -201,13 +201,13 @@ const INHERITED_SHOWN: [(&str, &str, &str); 2] = [
 ];
 
 /// Arguments for a trace line: each shown quoted, separated by spaces.
-pub fn shown(args: &[OsString]) -> String {
+pub(crate) fn shown(args: &[OsString]) -> String {
     args.iter().map(show).collect::<Vec<_>>().join(" ")
 }
 
 /// The venv's import-path lines as directories. `site` drops directories that do not exist without a
 /// word, so the trace and the JSON plan say for each whether it exists.
-pub fn import_path(venv: &Venv) -> Vec<(PathBuf, bool)> {
+pub(crate) fn import_path(venv: &Venv) -> Vec<(PathBuf, bool)> {
     venv::pth::read(&venv.site_packages)
         .into_iter()
         .map(|dir| {

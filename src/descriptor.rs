@@ -87,7 +87,7 @@ pub enum InterpreterForm {
 
 impl InterpreterForm {
     /// The form of a descriptor's `interpreter` value.
-    pub fn of(interpreter: &str) -> InterpreterForm {
+    pub(crate) fn of(interpreter: &str) -> InterpreterForm {
         if interpreter.starts_with('/') {
             InterpreterForm::Absolute
         } else if interpreter.contains('/') {

@@ -1,134 +1,61 @@
 //! The environment the launcher was started with, and the one the program gets.
 //!
 //! It is captured once and never changed in-process; the plan records changes separately and
-//! [`Environment::for_child`] applies them. On Unix nothing is copied: the inherited `NAME=value`
-//! strings are the process's own `environ` entries, and the ones the program keeps are handed to
-//! `execve` as the same pointers. (The launcher never calls `setenv`, so those strings stay valid and
-//! unchanged for the life of the process.) A launch therefore costs the same whether the caller's
-//! environment has ten variables or a thousand.
+//! [`Environment::for_child`] applies them. The policy is here and OS-neutral (the first of duplicated
+//! names wins, as `getenv` does; the program gets the inherited variables minus those the plan unsets
+//! or sets, then the plan's); how a variable is held is the OS seam's (`sys::EnvVar`).
+//!
+//! On Unix nothing is copied: the inherited `NAME=value` strings are the process's own `environ`
+//! entries, and the ones the program keeps are handed to `execve` as the same pointers. (The launcher
+//! never calls `setenv`, so those strings stay valid and unchanged for the life of the process.) A
+//! launch therefore costs the same whether the caller's environment has ten variables or a thousand.
 
 use std::ffi::{OsStr, OsString};
 
-#[cfg(unix)]
-use crate::sys::{os_str_bytes, os_str_from_bytes};
-#[cfg(unix)]
-use std::ffi::CString;
+use crate::sys;
 
 /// The environment the launcher was started with, captured once (see the module documentation).
-pub struct Environment {
-    /// `NAME=value` bytes; each is followed in memory by the NUL that ends its `environ` string.
-    #[cfg(unix)]
-    entries: Vec<&'static [u8]>,
-    #[cfg(not(unix))]
-    vars: Vec<(OsString, OsString)>,
+pub(crate) struct Environment {
+    /// In the order the process received them.
+    vars: Vec<sys::EnvVar>,
 }
 
-/// The program's environment, ready for the OS seam.
-pub struct ChildEnv {
-    /// Inherited `environ` strings (NUL-terminated in memory, see [`Environment`]).
-    #[cfg(unix)]
-    pub inherited: Vec<&'static [u8]>,
-    /// Variables the plan sets, as `NAME=value` C strings.
-    #[cfg(unix)]
-    pub added: Vec<CString>,
-    #[cfg(not(unix))]
-    pub(crate) vars: Vec<(OsString, OsString)>,
-}
-
-#[cfg(unix)]
-fn split(entry: &[u8]) -> (&[u8], &[u8]) {
-    match memchr::memchr(b'=', entry) {
-        Some(eq) => (&entry[..eq], &entry[eq + 1..]),
-        None => (entry, &entry[entry.len()..]),
-    }
+/// The program's environment, ready for [`sys::exec`].
+pub(crate) struct ChildEnv {
+    /// Inherited variables the program keeps, as the OS held them (on Unix, `environ`'s own strings).
+    pub(crate) inherited: Vec<sys::EnvVar>,
+    /// Variables the plan sets, in the form `exec` takes.
+    pub(crate) added: Vec<sys::NewEnvVar>,
 }
 
 impl Environment {
-    #[cfg(unix)]
     pub(crate) fn capture() -> Environment {
         Environment {
-            entries: crate::sys::environ_entries(),
-        }
-    }
-
-    #[cfg(not(unix))]
-    pub(crate) fn capture() -> Environment {
-        Environment {
-            vars: std::env::vars_os().collect(),
+            vars: sys::environ_vars(),
         }
     }
 
     /// The first value of `name` (a duplicated variable keeps its first value, as `getenv` does).
-    #[cfg(unix)]
-    pub fn get(&self, name: &str) -> Option<&OsStr> {
-        let name = name.as_bytes();
-        self.entries
-            .iter()
-            .find(|e| e.len() > name.len() && e[name.len()] == b'=' && e.starts_with(name))
-            .map(|e| os_str_from_bytes(&e[name.len() + 1..]))
-    }
-
-    /// The first value of `name`.
-    #[cfg(not(unix))]
-    pub fn get(&self, name: &str) -> Option<&OsStr> {
-        self.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
-    }
-
-    /// Every inherited variable as (name, value), in the order the process received them.
-    pub fn iter(&self) -> impl Iterator<Item = (&OsStr, &OsStr)> {
-        #[cfg(unix)]
-        {
-            self.entries.iter().map(|e| {
-                let (k, v) = split(e);
-                (os_str_from_bytes(k), os_str_from_bytes(v))
-            })
-        }
-        #[cfg(not(unix))]
-        {
-            self.vars
-                .iter()
-                .map(|(k, v)| (k.as_os_str(), v.as_os_str()))
-        }
+    pub(crate) fn get(&self, name: &str) -> Option<&OsStr> {
+        self.vars.iter().find_map(|var| sys::env_value(var, name))
     }
 
     /// The inherited environment without `unset` and without the names in `set`, then `set`.
-    pub fn for_child(&self, set: &[(OsString, OsString)], unset: &[OsString]) -> ChildEnv {
+    pub(crate) fn for_child(&self, set: &[(OsString, OsString)], unset: &[OsString]) -> ChildEnv {
         let replaced =
             |name: &OsStr| unset.iter().any(|u| u == name) || set.iter().any(|(k, _)| k == name);
-        #[cfg(unix)]
-        {
-            let inherited = self
-                .entries
-                .iter()
-                .copied()
-                .filter(|e| !replaced(os_str_from_bytes(split(e).0)))
-                .collect();
-            let added = set
-                .iter()
-                .filter_map(|(k, v)| {
-                    let mut entry = Vec::with_capacity(k.len() + v.len() + 1);
-                    entry.extend_from_slice(os_str_bytes(k));
-                    entry.push(b'=');
-                    entry.extend_from_slice(os_str_bytes(v));
-                    // The descriptor refuses NUL in names and values, and OS strings from the
-                    // environment cannot hold one, so nothing is dropped here in practice.
-                    CString::new(entry).ok()
-                })
-                .collect();
-            ChildEnv { inherited, added }
-        }
-        #[cfg(not(unix))]
-        {
-            let mut vars: Vec<(OsString, OsString)> = self
-                .vars
-                .iter()
-                .filter(|(k, _)| !replaced(k))
-                .cloned()
-                .collect();
-            vars.extend(set.iter().cloned());
-            ChildEnv { vars }
-        }
+        let inherited = self
+            .vars
+            .iter()
+            .filter(|var| !replaced(sys::env_name(var)))
+            .cloned()
+            .collect();
+        let added = set
+            .iter()
+            .filter_map(|(name, value)| sys::new_env_var(name, value))
+            .collect();
+        ChildEnv { inherited, added }
     }
 }
 
-pub use crate::sys::os_from_bytes;
+pub(crate) use crate::sys::os_from_bytes;

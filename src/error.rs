@@ -2,7 +2,7 @@
 //!
 //! Every failure is printed as exactly one line, `py-launcher: <what>: <detail> [<target>]; hint: <hint>`,
 //! so a user reading a CI log sees what broke, where, and what to do, without a backtrace. Values are
-//! escaped when shown (see [`show`]) so that a path holding a newline cannot split the line.
+//! escaped when shown (see `show`) so that a path holding a newline cannot split the line.
 
 use std::ffi::OsStr;
 use std::fmt;
@@ -40,7 +40,7 @@ impl ErrorKind {
     }
 
     /// The word the one-line message starts with after `py-launcher: `.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             ErrorKind::Usage => "usage",
             ErrorKind::Descriptor => "bad descriptor",
@@ -63,11 +63,15 @@ pub struct Error {
 }
 
 /// The launcher's result type.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// An error of `kind` with its message and hint (no target yet).
-    pub fn new(kind: ErrorKind, message: impl Into<String>, hint: impl Into<String>) -> Error {
+    pub(crate) fn new(
+        kind: ErrorKind,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Error {
         Error {
             kind,
             message: message.into(),
@@ -77,27 +81,27 @@ impl Error {
     }
 
     /// An [`ErrorKind::Usage`] error.
-    pub fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
+    pub(crate) fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
         Error::new(ErrorKind::Usage, message, hint)
     }
     /// An [`ErrorKind::Descriptor`] error.
-    pub fn descriptor(message: impl Into<String>, hint: impl Into<String>) -> Error {
+    pub(crate) fn descriptor(message: impl Into<String>, hint: impl Into<String>) -> Error {
         Error::new(ErrorKind::Descriptor, message, hint)
     }
     /// An [`ErrorKind::Runfiles`] error.
-    pub fn runfiles(message: impl Into<String>, hint: impl Into<String>) -> Error {
+    pub(crate) fn runfiles(message: impl Into<String>, hint: impl Into<String>) -> Error {
         Error::new(ErrorKind::Runfiles, message, hint)
     }
     /// An [`ErrorKind::Interpreter`] error.
-    pub fn interpreter(message: impl Into<String>, hint: impl Into<String>) -> Error {
+    pub(crate) fn interpreter(message: impl Into<String>, hint: impl Into<String>) -> Error {
         Error::new(ErrorKind::Interpreter, message, hint)
     }
     /// An [`ErrorKind::Venv`] error.
-    pub fn venv(message: impl Into<String>, hint: impl Into<String>) -> Error {
+    pub(crate) fn venv(message: impl Into<String>, hint: impl Into<String>) -> Error {
         Error::new(ErrorKind::Venv, message, hint)
     }
     /// An [`ErrorKind::Os`] error.
-    pub fn os(message: impl Into<String>, hint: impl Into<String>) -> Error {
+    pub(crate) fn os(message: impl Into<String>, hint: impl Into<String>) -> Error {
         Error::new(ErrorKind::Os, message, hint)
     }
 
@@ -116,7 +120,7 @@ impl Error {
     }
 
     /// What happened, without the kind, target or hint.
-    pub fn message(&self) -> &str {
+    pub(crate) fn message(&self) -> &str {
         &self.message
     }
 
@@ -155,7 +159,7 @@ fn one_line(text: &str) -> String {
 }
 
 /// Renders an OS string for a message: quoted, with control characters and non-UTF-8 bytes escaped.
-pub fn show(value: impl AsRef<OsStr>) -> String {
+pub(crate) fn show(value: impl AsRef<OsStr>) -> String {
     let bytes = value.as_ref().as_encoded_bytes();
     let mut out = String::with_capacity(bytes.len() + 2);
     out.push('"');

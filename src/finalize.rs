@@ -18,11 +18,11 @@ use crate::trailer::{self, Tail};
 /// The three paths of a finalize run.
 pub struct Args {
     /// The launcher executable (`--launcher`).
-    pub launcher: PathBuf,
+    pub(crate) launcher: PathBuf,
     /// The descriptor JSON (`--descriptor`).
-    pub descriptor: PathBuf,
+    pub(crate) descriptor: PathBuf,
     /// Where the finalized executable goes (`--output`).
-    pub output: PathBuf,
+    pub(crate) output: PathBuf,
 }
 
 /// What the command line asks for.

@@ -16,7 +16,7 @@ impl Fnv {
         *self = Fnv(self.0).with(bytes);
     }
     /// [`Fnv::add`] usable in a `const` (hashes computed at compile time).
-    pub const fn with(self, bytes: &[u8]) -> Fnv {
+    pub(crate) const fn with(self, bytes: &[u8]) -> Fnv {
         let mut h = self.0;
         let len = (bytes.len() as u64).to_le_bytes();
         let mut i = 0;

@@ -55,7 +55,7 @@ pub struct Interpreter {
 /// resolved, or a bare word searched on `path_var`, skipping the launcher itself): one `lstat`. What the
 /// file is, the venv decision learns when it needs to ([`Interpreter::identify`]): a warm run-time venv
 /// already knows, from its record.
-pub fn resolve(
+pub(crate) fn resolve(
     descriptor: &Descriptor,
     runfiles: &Runfiles,
     resolved_in_runfiles: Option<PathBuf>,
@@ -134,7 +134,12 @@ impl Interpreter {
 
     /// Takes what the file is from a run-time venv's record, made for this same file ([`Self::stamp`] is
     /// in the venv's key), so it is not read again. The version check passed when the venv was made.
-    pub(crate) fn recorded(&mut self, kind: Kind, version: Option<PythonVersion>, trace: &mut Trace) {
+    pub(crate) fn recorded(
+        &mut self,
+        kind: Kind,
+        version: Option<PythonVersion>,
+        trace: &mut Trace,
+    ) {
         if self.identified {
             return;
         }
@@ -269,15 +274,15 @@ fn starts_with_shebang(path: &Path) -> bool {
 
 /// What a started interpreter says about itself: used once per run-time venv, for interpreters that
 /// `identify` could not place (wrapper scripts, unversioned names).
-pub struct Probe {
+pub(crate) struct Probe {
     /// `sys.executable` as the interpreter reports it.
-    pub executable: PathBuf,
+    pub(crate) executable: PathBuf,
     /// `sys.version_info[:2]`, with `t` for a free-threaded build.
-    pub version: PythonVersion,
+    pub(crate) version: PythonVersion,
 }
 
 /// Starts the interpreter once (`-I -c`) and reads what it says about itself.
-pub fn probe(path: &Path, target: &str) -> Result<Probe> {
+pub(crate) fn probe(path: &Path, target: &str) -> Result<Probe> {
     const SCRIPT: &str = "import sys, sysconfig; print(sys.executable); print('%d.%d%s' % \
         (*sys.version_info[:2], 't' if sysconfig.get_config_var('Py_GIL_DISABLED') else ''))";
     let depth = crate::depth::for_probe(std::process::id());

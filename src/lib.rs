@@ -7,9 +7,9 @@
 //! One module per concern: [`descriptor`] (the schema, runfiles paths), [`trailer`] (where it sits in
 //! the executable), [`stub`] (the drop-in text stubs), [`manifest`] and [`runfiles`] (finding files),
 //! [`interpreter`], [`python_version`], [`venv`] (decision, cache, builder, `.pth`), [`hash`], [`limits`]
-//! (shared with finalize), `depth` (the launcher-loop guard), [`environment`] (the inherited and the
+//! (shared with finalize), `depth` (the launcher-loop guard), `environment` (the inherited and the
 //! child's environment), `plan` (argv and environment), `coverage` (running under coverage.py),
-//! [`launch`] (the flow), [`debug`] (tracing and the JSON plan), `json` (the small JSON reader and
+//! [`launch`] (the flow), `debug` (tracing and the JSON plan), `json` (the small JSON reader and
 //! writer that stand in for serde), [`error`] (messages and exit codes),
 //! [`finalize`] (the build-side tool), [`version`], [`words`] (interpreter-args splitting), [`sys`] (the
 //! OS seam) and [`arena`] (the launcher binary's allocator).
@@ -19,10 +19,10 @@
 
 pub mod arena;
 pub(crate) mod coverage;
-pub mod debug;
+pub(crate) mod debug;
 pub(crate) mod depth;
 pub mod descriptor;
-pub mod environment;
+pub(crate) mod environment;
 pub mod error;
 pub mod finalize;
 pub mod hash;

@@ -11,7 +11,7 @@ pub const MAX_DESCRIPTOR_LEN: u64 = 16 * 1024 * 1024;
 pub(crate) const MAX_STUB_LEN: u64 = 1024 * 1024;
 /// A runfiles manifest. It is mapped, not read, so this only bounds address space; 100,000 entries
 /// are about 20 MB.
-pub const MAX_MANIFEST_LEN: u64 = 4 * 1024 * 1024 * 1024;
+pub(crate) const MAX_MANIFEST_LEN: u64 = 4 * 1024 * 1024 * 1024;
 /// The record a run-time venv carries (`py-launcher-venv.txt`), and its `.pth` file when traced.
 pub(crate) const MAX_RECORD_LEN: u64 = 64 * 1024;
 /// The `.pth` file of a run-time venv, read back only for the trace and the JSON plan.

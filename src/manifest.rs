@@ -78,7 +78,7 @@ impl Manifest {
 
     /// Maps the file read-only (reads it where mapping is not possible). Only a regular file of at most
     /// [`MAX_MANIFEST_LEN`] bytes is accepted: a FIFO or a device is an error, never a hang.
-    pub fn open(path: &std::path::Path) -> std::io::Result<Manifest> {
+    pub(crate) fn open(path: &std::path::Path) -> std::io::Result<Manifest> {
         let (file, meta) = sys::open_regular(path, MAX_MANIFEST_LEN)?;
         let len = usize::try_from(meta.len()).map_err(|_| std::io::ErrorKind::FileTooLarge)?;
         // Bazel never rewrites a manifest in place (it writes a new file and renames it), so a mapping

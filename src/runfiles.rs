@@ -20,7 +20,7 @@ use crate::manifest::{Entry, LookupError, Manifest};
 
 /// How the runfiles are present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// A runfiles directory tree.
     Directory,
     /// Only a runfiles manifest.
@@ -30,10 +30,10 @@ pub enum Mode {
 /// The runfiles a launch found.
 pub struct Runfiles {
     /// Tree or manifest.
-    pub mode: Mode,
+    pub(crate) mode: Mode,
     /// The runfiles directory (directory mode), or the directory a manifest is named after (manifest
     /// mode, which may not exist).
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
     /// The manifest file in manifest mode.
     pub(crate) manifest_path: Option<PathBuf>,
     manifest: Option<Manifest>,
@@ -47,7 +47,7 @@ pub(crate) struct Discovery {
     /// The executable as invoked (or the stub file in the drop-in route), already made absolute.
     pub(crate) invoked: Option<PathBuf>,
     /// The real file behind it, found only if discovery gets that far.
-    pub real: RealPath,
+    pub(crate) real: RealPath,
 }
 
 /// Where the real file behind the invoked path comes from. Resolving it costs `readlink`/`realpath`
@@ -354,7 +354,7 @@ impl Runfiles {
     }
 
     /// The manifest, when one was read.
-    pub fn manifest(&self) -> Option<&Manifest> {
+    pub(crate) fn manifest(&self) -> Option<&Manifest> {
         self.manifest.as_ref()
     }
 }

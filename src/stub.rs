@@ -214,7 +214,7 @@ pub struct Origin {
     /// Which template the stub came from.
     pub template: String,
     /// Every `key=value` the stub held, as written (an unsubstituted `%placeholder%` included).
-    pub facts: Vec<(String, String)>,
+    pub(crate) facts: Vec<(String, String)>,
 }
 
 /// A stub translated: the neutral launch facts, and where they came from.

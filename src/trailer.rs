@@ -59,7 +59,7 @@ pub enum Tail {
 }
 
 /// Reads the trailer from a file through positioned reads.
-pub fn read(file: &File, file_len: u64) -> io::Result<Tail> {
+pub(crate) fn read(file: &File, file_len: u64) -> io::Result<Tail> {
     read_from(file_len, |buf, offset| {
         sys::read_exact_at(file, buf, offset)
     })

@@ -6,11 +6,21 @@
 //!   `descriptor::join_runfiles_path` in Rust;
 //! - the Python version: what the rules accept for `python_version` is what the launcher accepts in the
 //!   descriptor (`"3.13t"`, free-threaded, included);
-//! - the build-time venv layout names the files the launcher looks for.
+//! - the venv layout: one description (`bazel/private/venv_layout.bzl`) that the rules build from and the
+//!   launcher is checked against (`src/venv/layout.rs`); here the rules' derivations from it (site-packages,
+//!   `pyvenv.cfg`, `.pth` lines) meet the table, and a real build-time venv made by Bazel and a real
+//!   run-time venv made by the launcher, for the same binary, are held to it file by file.
 
 mod common;
 
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+use std::process::Command;
+
 use common::bazel::*;
+use common::layout::{venv_layout, Kind, VenvLayout};
+use common::PYTHON;
 use py_launcher::descriptor::{join_runfiles_path, Descriptor};
 use py_launcher::python_version::PythonVersion;
 use serde_json::Value;
@@ -79,6 +89,67 @@ fn the_table_is_what_the_launcher_does() {
             row[0]
         );
     }
+    venv_rows_from_description(&tables, &venv_layout());
+}
+
+/// The venv rows of the table, worked through the description: what both sides must answer.
+fn venv_rows_from_description(tables: &Value, layout: &VenvLayout) {
+    for row in rows(&tables["venv_site_packages"]) {
+        assert_eq!(
+            layout.site_packages(&row[0]),
+            row[1],
+            "site-packages of {:?}",
+            row[0]
+        );
+        let version = PythonVersion::parse(&row[0]).expect("a version");
+        assert_eq!(
+            version.site_packages(),
+            row[1],
+            "the launcher's site-packages of {:?}",
+            row[0]
+        );
+    }
+    for row in rows(&tables["venv_config"]) {
+        assert_eq!(
+            config_from_description(layout, &row[0], &row[1]),
+            row[2],
+            "pyvenv.cfg of {row:?}"
+        );
+    }
+    for row in rows(&tables["venv_pth_line"]) {
+        assert_eq!(
+            layout.build_time_pth_line(&row[0], &row[1]),
+            row[2],
+            ".pth line of {row:?}"
+        );
+        // The line names the directory: site resolves it against site-packages.
+        let resolved = normalize(&Path::new("/r").join(&row[0]).join(&row[2]));
+        assert_eq!(resolved, Path::new("/r").join(&row[1]), "{row:?} resolves");
+    }
+}
+
+/// A build-time `pyvenv.cfg` for a venv_config row ("!": no `home`).
+fn config_from_description(layout: &VenvLayout, home: &str, system: &str) -> String {
+    let mut values = vec![("include-system-site-packages", system)];
+    if home != "!" {
+        values.push(("home", home));
+    }
+    layout.config(Kind::BuildTime, &values)
+}
+
+/// `..` and `.` folded without looking at the file system, as `site` joins a `.pth` line.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The launcher's reading of a version: `X.Y` or free-threaded `X.Yt`, or `!`.
@@ -125,13 +196,198 @@ fn starlark_agrees_with_the_launcher() {
         );
     }
 
-    // The build-time venv: where the launcher looks for its python, configuration and .pth file.
-    let layout = &answers["venv_layout"];
-    assert_eq!(layout["python"], py_launcher::venv::VENV_PYTHON);
-    assert_eq!(layout["config"], py_launcher::venv::VENV_CONFIG);
+    // The venv layout: the rules' names and derivations are the description's, and the launcher's.
+    let layout = venv_layout();
+    venv_rows_from_description(&tables, &layout);
+    let names = &answers["venv_layout"];
+    assert_eq!(names["python"], layout.build_time_python());
+    assert_eq!(names["config"], layout.config_name());
+    assert_eq!(names["pth"], layout.pth_name());
+    assert_eq!(names["modules"], serde_json::json!(layout.modules()));
+    assert_eq!(names["python"], py_launcher::venv::VENV_PYTHON);
+    assert_eq!(names["config"], py_launcher::venv::VENV_CONFIG);
+    assert_eq!(names["pth"], py_launcher::venv::PTH_NAME);
+    for name in ["venv_site_packages", "venv_config", "venv_pth_line"] {
+        let starlark = rows(&answers[name]);
+        let expected = rows(&tables[name]);
+        assert_eq!(starlark.len(), expected.len(), "{name}");
+        for (got, row) in starlark.iter().zip(&expected) {
+            assert_eq!(got.last(), row.last(), "Starlark's {name} for {row:?}");
+        }
+    }
+}
+
+/// Every file and link under `dir` (directories walked, links not followed), relative to it.
+fn tree(dir: &Path) -> BTreeSet<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
+        for entry in fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.unwrap().path();
+            if fs::symlink_metadata(&path).unwrap().is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.insert(path_str(path.strip_prefix(root).unwrap()));
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// A copy of the runfiles tree `from` at `to` (directories made, links copied with their absolute
+/// targets), without the directory `skip`: the same binary's runfiles with its build-time venv gone.
+fn copy_runfiles_without(from: &Path, to: &Path, skip: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let dest = to.join(path.file_name().unwrap());
+        let meta = fs::symlink_metadata(&path).unwrap();
+        if path == skip {
+            continue;
+        } else if meta.is_dir() {
+            copy_runfiles_without(&path, &dest, skip);
+        } else if meta.file_type().is_symlink() {
+            let target = fs::read_link(&path).unwrap();
+            std::os::unix::fs::symlink(from.join(target), dest).unwrap();
+        } else {
+            fs::copy(&path, dest).unwrap();
+        }
+    }
+}
+
+/// The `.pth` file's directory lines as `site` reads them (the `import` lines are code, not directories),
+/// each resolved against `site_packages` and made relative to `root`.
+fn pth_dirs(text: &str, site_packages: &Path, root: &Path) -> Vec<String> {
+    text.lines()
+        .filter(|line| !line.starts_with("import "))
+        .map(|line| {
+            let dir = normalize(&site_packages.join(line));
+            path_str(
+                dir.strip_prefix(root)
+                    .unwrap_or_else(|_| panic!("{line} is under {}", root.display())),
+            )
+        })
+        .collect()
+}
+
+/// One binary, two venvs: the build-time venv Bazel made and the run-time venv the launcher makes when
+/// that one is gone, both exactly as the description says (file set, `pyvenv.cfg`, `.pth` lines naming
+/// the same directories, the modules).
+#[test]
+#[ignore = "needs Bazel; run by scripts/test"]
+fn real_venvs_match_the_description() {
+    let b = bazel();
+    b.build(&[], &["//cases:report"]);
+    let layout = venv_layout();
+    let descriptor = b.read_json("cases/_report.descriptor.json");
+    let venv_path = descriptor["venv"].as_str().unwrap();
+    let version = descriptor["python_version"].as_str().unwrap();
+    let site_packages = layout.site_packages(version);
+    let mut imports = common::strs(&descriptor["imports"]);
+    imports.push(descriptor["workspace_name"].as_str().unwrap().to_owned());
+    let home = Path::new(PYTHON).parent().unwrap().to_str().unwrap();
+    let templates = b.repo.join("templates");
+
+    // The build-time venv, in the runfiles tree Bazel made.
+    let runfiles = b.runfiles("cases/report");
+    let venv = runfiles.join(venv_path);
+    assert_eq!(tree(&venv), layout.files(Kind::BuildTime, version, ""));
     assert_eq!(
-        layout["site_packages"],
-        PythonVersion::new(3, 11).site_packages()
+        fs::read_to_string(venv.join(layout.config_name())).unwrap(),
+        layout.config(
+            Kind::BuildTime,
+            &[("home", home), ("include-system-site-packages", "false")]
+        )
     );
-    assert_eq!(layout["pth"], py_launcher::venv::PTH_NAME);
+    let site = venv.join(&site_packages);
+    let pth = fs::read_to_string(site.join(layout.pth_name())).unwrap();
+    let site_path = format!("{venv_path}/{site_packages}");
+    let expected: Vec<String> = imports
+        .iter()
+        .map(|dir| layout.build_time_pth_line(&site_path, dir))
+        .collect();
+    let lines: Vec<&str> = pth.lines().collect();
+    assert_eq!(lines[..expected.len()], expected, "{pth}");
+    assert!(
+        lines[expected.len()..]
+            .iter()
+            .all(|l| l.starts_with("import ")),
+        "only the sys._base_executable line follows: {pth}"
+    );
+    let build_time_dirs = pth_dirs(&pth, &site, &runfiles);
+    assert_eq!(build_time_dirs, imports);
+    for module in layout.modules() {
+        assert_eq!(
+            fs::read(site.join(module)).unwrap(),
+            fs::read(templates.join(module)).unwrap()
+        );
+    }
+
+    // The run-time venv the launcher makes for the same binary once its build-time venv is gone.
+    let work = b.tmp.join("layout-run-time");
+    if work.exists() {
+        fs::remove_dir_all(&work).unwrap();
+    }
+    let copy = work.join("runfiles");
+    copy_runfiles_without(&runfiles, &copy, &venv);
+    let mut cmd = Command::new(b.bin.join("cases/report"));
+    scrub_inherited_env(&mut cmd);
+    let out = cmd
+        .current_dir(&b.root)
+        .env("RUNFILES_DIR", &copy)
+        .env("XDG_CACHE_HOME", work.join("cache"))
+        .env("TMPDIR", &b.tmp)
+        .output()
+        .unwrap();
+    let report = json_stdout(&out, "cases/report without its build-time venv");
+    let run_time = PathBuf::from(report["prefix"].as_str().unwrap());
+    assert!(
+        run_time.starts_with(work.join("cache/py-launcher")),
+        "a run-time venv: {report}"
+    );
+    let bin_name = Path::new(PYTHON).file_name().unwrap().to_str().unwrap();
+    assert_eq!(
+        tree(&run_time),
+        layout.files(Kind::RunTime, version, bin_name)
+    );
+    assert_eq!(
+        fs::read_to_string(run_time.join(layout.config_name())).unwrap(),
+        layout.config(
+            Kind::RunTime,
+            &[
+                ("home", home),
+                ("include-system-site-packages", "false"),
+                ("version", version)
+            ]
+        )
+    );
+    let python = run_time.join(layout.run_time_python(bin_name));
+    assert_eq!(fs::read_link(&python).unwrap(), Path::new(PYTHON));
+    for alias in layout.aliases() {
+        let link = python.with_file_name(alias);
+        assert_eq!(
+            fs::read_link(&link).unwrap(),
+            Path::new(bin_name),
+            "{alias}"
+        );
+    }
+    let site = run_time.join(&site_packages);
+    let pth = fs::read_to_string(site.join(layout.pth_name())).unwrap();
+    let expected: String = imports
+        .iter()
+        .map(|dir| format!("{}\n", path_str(&copy.join(dir))))
+        .collect();
+    assert_eq!(pth, expected, "absolute lines");
+    assert_eq!(
+        pth_dirs(&pth, &site, &copy),
+        build_time_dirs,
+        "the same directories as the build-time venv's"
+    );
+    for module in layout.modules() {
+        assert_eq!(
+            fs::read(site.join(module)).unwrap(),
+            fs::read(templates.join(module)).unwrap()
+        );
+    }
+    fs::remove_dir_all(&work).unwrap();
 }

@@ -305,29 +305,47 @@ fn a_warm_run_time_venv_knows_its_interpreter_until_the_file_changes() {
     app.set("interpreter", json!(interpreter.to_str().unwrap()));
     app.finalize();
     let cold = app.command().env("PY_LAUNCHER_DEBUG", "1").run().ok();
-    assert!(cold.stderr().contains("an interpreter binary, Python 3.11\n"), "{cold}");
+    assert!(
+        cold.stderr()
+            .contains("an interpreter binary, Python 3.11\n"),
+        "{cold}"
+    );
     assert!(cold.stderr().contains("venv: created"), "{cold}");
 
     // Warm: what the file is comes from the venv's record; the interpreter file is not opened.
     let warm = app.command().env("PY_LAUNCHER_DEBUG", "1").run().ok();
     assert!(warm.stderr().contains("venv: reusing"), "{warm}");
     assert!(
-        warm.stderr().contains("known from the run-time venv's record"),
+        warm.stderr()
+            .contains("known from the run-time venv's record"),
         "{warm}"
     );
     assert_eq!(warm.report()["base_executable"], PYTHON);
     let touched = paths_touched_before_exec(&app, &[]);
     let opened = format!("openat(AT_FDCWD, \"{}\"", interpreter.display());
-    assert!(!touched.contains(&opened), "a warm launch read the interpreter:\n{touched}");
-    assert!(touched.contains("venv-"), "not a warm run-time launch:\n{touched}");
+    assert!(
+        !touched.contains(&opened),
+        "a warm launch read the interpreter:\n{touched}"
+    );
+    assert!(
+        touched.contains("venv-"),
+        "not a warm run-time launch:\n{touched}"
+    );
 
     // The same path now holds a wrapper script: another file, so the record is not believed; the
     // script is read, identified and bypassed, in a venv of its own.
     fs::remove_file(&interpreter).unwrap();
     fs::write(&interpreter, format!("#!/bin/sh\nexec {PYTHON} \"$@\"\n")).unwrap();
-    fs::set_permissions(&interpreter, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    fs::set_permissions(
+        &interpreter,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     let changed = app.command().env("PY_LAUNCHER_DEBUG", "1").run().ok();
-    assert!(changed.stderr().contains("a #! wrapper script"), "{changed}");
+    assert!(
+        changed.stderr().contains("a #! wrapper script"),
+        "{changed}"
+    );
     assert!(changed.stderr().contains("is bypassed"), "{changed}");
     assert!(changed.stderr().contains("venv: created"), "{changed}");
     assert_eq!(changed.report()["base_executable"], PYTHON);

@@ -24,12 +24,15 @@ load(
 load(
     ":shared.bzl",
     "VENV_CONFIG",
+    "VENV_MODULES",
     "VENV_PTH",
     "VENV_PYTHON",
-    "VENV_SITE_PACKAGES",
     "join_runfiles_path",
     "parse_python_version",
     "runfiles_path",
+    "venv_config",
+    "venv_pth_line",
+    "venv_site_packages",
 )
 
 LAUNCHER_TOOLCHAIN_TYPE = str(Label("//bazel:toolchain_type"))
@@ -210,7 +213,7 @@ def _python_version(ctx, runtime, launcher_tc):
 _BASE_EXECUTABLE_FIXUP = "import sys, os; sys._base_executable = os.path.realpath(sys.executable) if sys._base_executable == sys.executable else sys._base_executable"
 
 def _write_venv(ctx, runtime, launcher_tc, python_version, import_dirs, workspace_root):
-    """Declares the build-time venv (docs/layout.md) with no unresolved symlink, so caches accept it.
+    """Declares the build-time venv (venv_layout.bzl, docs/layout.md) with no unresolved symlink, so caches accept it.
 
     Platform runtime (absolute interpreter_path): bin/python3 is a regular file, a copy of the launcher
     finalized in its `venv_python` mode (it execs interpreter_path with argv[0] kept), and pyvenv.cfg names
@@ -226,7 +229,7 @@ def _write_venv(ctx, runtime, launcher_tc, python_version, import_dirs, workspac
     root_symlinks = {}
     fixup = []
     if runtime.interpreter_path:
-        ctx.actions.write(cfg, "home = %s\ninclude-system-site-packages = false\n" % _dirname(runtime.interpreter_path))
+        ctx.actions.write(cfg, venv_config({"home": _dirname(runtime.interpreter_path), "include-system-site-packages": "false"}))
         python = ctx.actions.declare_file(prefix + "/" + VENV_PYTHON)
         descriptor = ctx.actions.declare_file(prefix + "/" + VENV_PYTHON + ".descriptor.json")
         ctx.actions.write(descriptor, json.encode({
@@ -243,21 +246,22 @@ def _write_venv(ctx, runtime, launcher_tc, python_version, import_dirs, workspac
         # in bazel-out, not the base interpreter: name the interpreter (for `python -m venv` and friends).
         fixup.append("import sys; sys._base_executable = %s" % json.encode(runtime.interpreter_path))
     else:
-        ctx.actions.write(cfg, "include-system-site-packages = false\n")
+        ctx.actions.write(cfg, venv_config({"include-system-site-packages": "false"}))
         root_symlinks[venv_path + "/" + VENV_PYTHON] = runtime.interpreter
         fixup.append(_BASE_EXECUTABLE_FIXUP)
 
-    site = prefix + "/" + VENV_SITE_PACKAGES % python_version + "/"
+    site_packages = venv_site_packages(python_version)
+    site = prefix + "/" + site_packages + "/"
     pth = ctx.actions.declare_file(site + VENV_PTH)
 
-    # site-packages is 3 levels below the venv root: lib/pythonX.Y/site-packages.
-    up = "../" * (len(venv_path.split("/")) + 3)
-    lines = [up + d for d in import_dirs + [workspace_root]] + fixup
+    # Each line relative to site-packages, so it names the same directory wherever the runfiles tree is.
+    site_path = venv_path + "/" + site_packages
+    lines = [venv_pth_line(site_path, d) for d in import_dirs + [workspace_root]] + fixup
     ctx.actions.write(pth, "\n".join(lines) + "\n")
     files.append(pth)
 
-    for template in (ctx.file._build_info_module, ctx.file._binary_info_module):
-        out = ctx.actions.declare_file(site + template.basename)
+    for name, template in zip(VENV_MODULES, [ctx.file._build_info_module, ctx.file._binary_info_module]):
+        out = ctx.actions.declare_file(site + name)
         ctx.actions.expand_template(template = template, output = out, substitutions = {})
         files.append(out)
     return venv_path, files, root_symlinks

@@ -4,8 +4,11 @@ Each function here mirrors one Rust owner and is checked against it by tests/baz
 both sides the same table (tests/bazel/workspace/mirror/tables.bzl):
   - join_runfiles_path / runfiles_path: `descriptor::join_runfiles_path` (src/descriptor.rs);
   - parse_python_version: the launcher's Python version parser (the descriptor's `python_version`);
-  - VENV_*: the build-time venv layout the launcher expects (docs/layout.md).
+  - VENV_* and venv_*: the build-time venv layout, from the one description in venv_layout.bzl, which
+    src/venv/layout.rs checks the launcher against (docs/layout.md).
 """
+
+load(":venv_layout.bzl", "VENV_LAYOUT")
 
 def join_runfiles_path(base, relative):
     """Joins a relative runfiles path to a runfiles directory ("" for the root), folding "." and "..".
@@ -48,9 +51,29 @@ def parse_python_version(text):
             return None
     return struct(major = int(parts[0]), minor = int(parts[1]), free_threaded = free_threaded)
 
-# The build-time venv, relative to its root (docs/layout.md). The launcher finds its python at VENV_PYTHON
-# and its site-packages at VENV_SITE_PACKAGES % "X.Y" (or "X.Yt" for a free-threaded runtime).
-VENV_PYTHON = "bin/python3"
-VENV_CONFIG = "pyvenv.cfg"
-VENV_SITE_PACKAGES = "lib/python%s/site-packages"
-VENV_PTH = "_py_launcher.pth"
+# The build-time venv, relative to its root, from the one description (venv_layout.bzl). The launcher finds
+# its python at VENV_PYTHON and its site-packages at venv_site_packages("X.Y") (or "X.Yt").
+VENV_PYTHON = VENV_LAYOUT["build_time"]["python"]
+VENV_CONFIG = VENV_LAYOUT["config"]
+VENV_PTH = VENV_LAYOUT["pth"]
+VENV_MODULES = VENV_LAYOUT["modules"]
+
+def venv_site_packages(python_version):
+    """The site-packages directory relative to the venv, for "X.Y" (or free-threaded "X.Yt")."""
+    return VENV_LAYOUT["site_packages"].format(version = python_version)
+
+def venv_config(values):
+    """The build-time pyvenv.cfg: each of the description's build-time keys that values has, in order."""
+    lines = [
+        VENV_LAYOUT["config_line"].format(key = key, value = values[key])
+        for key in VENV_LAYOUT["build_time"]["config_keys"]
+        if values.get(key) != None
+    ]
+    return "".join(lines)
+
+def venv_pth_line(site_packages_path, path):
+    """The build-time .pth line for the runfiles path `path`, relative to the site-packages directory whose
+    runfiles path is site_packages_path: one "../" per segment of it, up to the runfiles root."""
+    if VENV_LAYOUT["build_time"]["pth_lines"] != "relative":
+        fail("venv_layout.bzl: the build-time .pth lines are relative")
+    return "../" * len(site_packages_path.split("/")) + path

@@ -7,7 +7,7 @@
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
-pub use unix::*;
+pub(crate) use unix::*;
 
 #[cfg(target_os = "linux")]
 #[path = "linux.rs"]

@@ -11,7 +11,7 @@ use crate::environment::ChildEnv;
 
 /// A file's identity (device and inode): how the launcher notices that a path is itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileId {
+pub(crate) struct FileId {
     dev: u64,
     ino: u64,
 }
@@ -51,7 +51,9 @@ pub(crate) fn modified_nanos(meta: &Metadata) -> u64 {
 }
 
 fn nanos(secs: i64, nsec: i64) -> u64 {
-    (secs as u64).wrapping_mul(1_000_000_000).wrapping_add(nsec as u64)
+    (secs as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(nsec as u64)
 }
 
 pub(crate) fn is_executable(meta: &Metadata) -> bool {
@@ -90,7 +92,7 @@ pub(crate) fn process_exists(pid: u32) -> bool {
 /// state passes through as the caller set it, as with a direct `exec`: the Linux launcher never touches
 /// it (no std runtime start-up). Where std's runtime did run (macOS), SIGPIPE goes back to its default
 /// disposition first, since std ignores it and an ignored signal survives `exec`.
-pub fn exec(program: &Path, argv: &[OsString], env: &ChildEnv) -> io::Error {
+pub(crate) fn exec(program: &Path, argv: &[OsString], env: &ChildEnv) -> io::Error {
     let to_c = |bytes: &[u8]| {
         CString::new(bytes).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
     };
@@ -158,25 +160,12 @@ pub(crate) fn run_capturing_stdout(
             to_c(&entry)
         })
         .collect::<io::Result<Vec<_>>>()?;
-    let mut envp: Vec<*mut libc::c_char> = Vec::new();
-    extern "C" {
-        static environ: *const *mut libc::c_char;
-    }
-    // SAFETY: `environ` is a NULL-terminated array of NUL-terminated strings that nothing in this
-    // single-threaded process changes.
-    unsafe {
-        let mut cursor = environ;
-        while !cursor.is_null() && !(*cursor).is_null() {
-            let entry = std::ffi::CStr::from_ptr(*cursor).to_bytes();
-            let replaced = env.iter().any(|(k, _)| {
-                entry.len() > k.len() && entry[k.len()] == b'=' && entry.starts_with(k.as_bytes())
-            });
-            if !replaced {
-                envp.push(*cursor);
-            }
-            cursor = cursor.add(1);
-        }
-    }
+    // Each inherited variable's NUL follows it in memory (see [`EnvVar`]).
+    let mut envp: Vec<*mut libc::c_char> = environ_vars()
+        .into_iter()
+        .filter(|var| !env.iter().any(|(k, _)| env_value(var, k).is_some()))
+        .map(|var| var.as_ptr() as *mut libc::c_char)
+        .collect();
     envp.extend(added.iter().map(|e| e.as_ptr() as *mut libc::c_char));
     envp.push(std::ptr::null_mut());
     let dev_null = c"/dev/null";
@@ -355,12 +344,12 @@ pub(crate) fn create_private_file(path: &Path) -> io::Result<std::fs::File> {
 }
 
 /// Creates `link` as a symbolic link to `target`.
-pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
+pub(crate) fn symlink(target: &Path, link: &Path) -> io::Result<()> {
     std::os::unix::fs::symlink(target, link)
 }
 
 /// The error `exec` reports for a file the kernel cannot execute (no `#!`, not a binary format).
-pub const ENOEXEC: i32 = libc::ENOEXEC;
+pub(crate) const ENOEXEC: i32 = libc::ENOEXEC;
 
 /// Opens a file for reading only if it is a regular file of at most `max` bytes. The open itself never
 /// blocks (`O_NONBLOCK`: a FIFO without a writer would otherwise hang it) and never takes a controlling
@@ -377,14 +366,14 @@ pub(crate) fn open_regular(path: &Path, max: u64) -> io::Result<(std::fs::File, 
 // Memory, positioned reads, file modes, the environment and OS strings as bytes.
 
 /// A private read-only mapping of the first `len` bytes of a file, unmapped when dropped.
-pub struct Mapping {
+pub(crate) struct Mapping {
     ptr: *mut libc::c_void,
     len: usize,
 }
 
 impl Mapping {
     /// Maps `len` (> 0) bytes of `file`; `None` when the kernel refuses (the caller then reads the file).
-    pub fn new(file: &std::fs::File, len: usize) -> Option<Mapping> {
+    pub(crate) fn new(file: &std::fs::File, len: usize) -> Option<Mapping> {
         use std::os::fd::AsRawFd;
         if len == 0 {
             return None;
@@ -405,7 +394,7 @@ impl Mapping {
 
     /// The mapped bytes. A file truncated by someone else while mapped would raise SIGBUS on access: map
     /// only files that are replaced by rename, never rewritten in place (Bazel's manifests are).
-    pub fn bytes(&self) -> &[u8] {
+    pub(crate) fn bytes(&self) -> &[u8] {
         // SAFETY: the mapping is PROT_READ, `len` bytes long and lives as long as `self`.
         unsafe { std::slice::from_raw_parts(self.ptr as *const u8, self.len) }
     }
@@ -432,26 +421,55 @@ extern "C" {
     static environ: *const *const libc::c_char;
 }
 
-/// The process's own `NAME=value` strings, not copied: each slice is followed in memory by the NUL that
-/// ends its `environ` entry, so [`exec`] can pass the same pointers on. Valid for the life of the
-/// process because the launcher never calls `setenv`.
-pub(crate) fn environ_entries() -> Vec<&'static [u8]> {
-    let mut entries = Vec::new();
+/// An inherited variable as Unix holds it: the `NAME=value` bytes of one of the process's own `environ`
+/// strings, not copied. The NUL that ends the string follows the slice in memory, so [`exec`] passes the
+/// same pointer on. Valid for the life of the process because the launcher never calls `setenv`.
+pub(crate) type EnvVar = &'static [u8];
+
+/// A variable the launcher sets, in the form `execve` takes: `NAME=value` as a C string.
+pub(crate) type NewEnvVar = CString;
+
+/// The process's environment as it received it, in order (see [`EnvVar`]).
+pub(crate) fn environ_vars() -> Vec<EnvVar> {
     // SAFETY: `environ` is a NULL-terminated array of NUL-terminated strings set up by the C runtime;
     // nothing in this process modifies the environment, so the strings live until exit.
     unsafe {
-        let mut cursor = environ;
-        while !cursor.is_null() && !(*cursor).is_null() {
-            entries.push(std::ffi::CStr::from_ptr(*cursor).to_bytes());
-            cursor = cursor.add(1);
+        let mut len = 0;
+        while !environ.is_null() && !(*environ.add(len)).is_null() {
+            len += 1;
         }
+        // One allocation of the right size: no reallocation as the vector grows.
+        let mut vars = Vec::with_capacity(len);
+        for i in 0..len {
+            vars.push(std::ffi::CStr::from_ptr(*environ.add(i)).to_bytes());
+        }
+        vars
     }
-    entries
 }
 
-/// An OS string's bytes (Unix strings are bytes).
-pub(crate) fn os_str_bytes(s: &std::ffi::OsStr) -> &[u8] {
-    s.as_bytes()
+/// The value of `var` if its name is `name`.
+#[inline]
+pub(crate) fn env_value<'a>(var: &'a EnvVar, name: &str) -> Option<&'a std::ffi::OsStr> {
+    let name = name.as_bytes();
+    (var.len() > name.len() && var[name.len()] == b'=' && var.starts_with(name))
+        .then(|| os_str_from_bytes(&var[name.len() + 1..]))
+}
+
+/// The name of `var` (all of it if it holds no `=`).
+#[inline]
+pub(crate) fn env_name(var: &EnvVar) -> &std::ffi::OsStr {
+    let end = memchr::memchr(b'=', var).unwrap_or(var.len());
+    os_str_from_bytes(&var[..end])
+}
+
+/// `name=value` for `exec`; `None` if it cannot be one. (The descriptor refuses NUL in names and values,
+/// and OS strings from the environment cannot hold one, so nothing is dropped here in practice.)
+pub(crate) fn new_env_var(name: &std::ffi::OsStr, value: &std::ffi::OsStr) -> Option<NewEnvVar> {
+    let mut var = Vec::with_capacity(name.len() + value.len() + 1);
+    var.extend_from_slice(name.as_bytes());
+    var.push(b'=');
+    var.extend_from_slice(value.as_bytes());
+    CString::new(var).ok()
 }
 
 /// Bytes as an OS string, as they are.
@@ -460,7 +478,7 @@ pub(crate) fn os_str_from_bytes(bytes: &[u8]) -> &std::ffi::OsStr {
 }
 
 /// Bytes back into an OS string, after byte-level processing.
-pub fn os_from_bytes(bytes: Vec<u8>) -> OsString {
+pub(crate) fn os_from_bytes(bytes: Vec<u8>) -> OsString {
     std::os::unix::ffi::OsStringExt::from_vec(bytes)
 }
 

@@ -2,7 +2,7 @@
 //! Compile-checked by scripts/test (`cargo check --target x86_64-pc-windows-gnu`), not run here; it keeps
 //! the same function names as the Unix modules so that a port changes nothing outside `sys/`.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs::{File, Metadata};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -10,7 +10,7 @@ use std::process::Command;
 
 /// A file's identity, approximated by size and modification time (no inode here).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileId {
+pub(crate) struct FileId {
     len: u64,
     modified: Option<std::time::SystemTime>,
 }
@@ -29,7 +29,13 @@ pub(crate) fn file_id_of(meta: &Metadata) -> FileId {
 /// What changes when a file is replaced or written: size, last write and creation times.
 pub(crate) fn content_stamp(meta: &Metadata) -> [u64; 5] {
     use std::os::windows::fs::MetadataExt;
-    [0, 0, meta.file_size(), meta.last_write_time(), meta.creation_time()]
+    [
+        0,
+        0,
+        meta.file_size(),
+        meta.last_write_time(),
+        meta.creation_time(),
+    ]
 }
 
 /// A directory's last write time (100 ns units): it changes when an entry is added or removed.
@@ -70,12 +76,16 @@ pub(crate) fn invoked_path(argv0: Option<&OsString>) -> Option<PathBuf> {
 }
 
 /// Runs the interpreter as a child and exits with its status; returns only if it could not start.
-pub fn exec(program: &Path, argv: &[OsString], env: &crate::environment::ChildEnv) -> io::Error {
+pub(crate) fn exec(
+    program: &Path,
+    argv: &[OsString],
+    env: &crate::environment::ChildEnv,
+) -> io::Error {
     let mut command = Command::new(program);
     command
         .args(argv.iter().skip(1))
         .env_clear()
-        .envs(env.vars.iter().map(|(k, v)| (k, v)));
+        .envs(env.inherited.iter().chain(&env.added).map(|(k, v)| (k, v)));
     match command.status() {
         Ok(status) => std::process::exit(status.code().unwrap_or(1)),
         Err(err) => err,
@@ -110,7 +120,7 @@ pub(crate) fn create_private_file(path: &Path) -> io::Result<File> {
 
 /// Needs the "create symbolic links" privilege (Developer Mode); a port would copy the interpreter's
 /// directory layout instead, as Python's own `venv` does on Windows.
-pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
+pub(crate) fn symlink(target: &Path, link: &Path) -> io::Result<()> {
     if target.is_dir() {
         std::os::windows::fs::symlink_dir(target, link)
     } else {
@@ -119,7 +129,7 @@ pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
 }
 
 /// The error starting a file that is not an executable reports (ERROR_BAD_EXE_FORMAT).
-pub const ENOEXEC: i32 = 193;
+pub(crate) const ENOEXEC: i32 = 193;
 
 /// Opens a file for reading only if it is a regular file of at most `max` bytes.
 pub(crate) fn open_regular(path: &Path, max: u64) -> io::Result<(File, Metadata)> {
@@ -146,21 +156,21 @@ pub(crate) fn write_stdout(bytes: &[u8]) -> io::Result<()> {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Memory, positioned reads, file modes and OS strings as bytes.
+// Memory, positioned reads, file modes, the environment and OS strings as bytes.
 
 /// No file mapping here: [`Mapping::new`] always says no and the caller reads the file.
-pub struct Mapping {
+pub(crate) struct Mapping {
     never: std::convert::Infallible,
 }
 
 impl Mapping {
     /// Always `None`: the caller reads the file.
-    pub fn new(_file: &File, _len: usize) -> Option<Mapping> {
+    pub(crate) fn new(_file: &File, _len: usize) -> Option<Mapping> {
         None
     }
 
     /// Never called: no `Mapping` exists.
-    pub fn bytes(&self) -> &[u8] {
+    pub(crate) fn bytes(&self) -> &[u8] {
         match self.never {}
     }
 }
@@ -182,8 +192,36 @@ pub(crate) fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) ->
 /// Windows has no executable bit: nothing to set.
 pub(crate) fn create_executable(_options: &mut std::fs::OpenOptions) {}
 
+/// An inherited variable as (name, value), copied from the process's environment.
+pub(crate) type EnvVar = (OsString, OsString);
+
+/// A variable the launcher sets, as (name, value).
+pub(crate) type NewEnvVar = (OsString, OsString);
+
+/// The process's environment as it received it, in order.
+pub(crate) fn environ_vars() -> Vec<EnvVar> {
+    std::env::vars_os().collect()
+}
+
+/// The value of `var` if its name is `name`.
+#[inline]
+pub(crate) fn env_value<'a>(var: &'a EnvVar, name: &str) -> Option<&'a OsStr> {
+    (var.0 == name).then_some(var.1.as_os_str())
+}
+
+/// The name of `var`.
+#[inline]
+pub(crate) fn env_name(var: &EnvVar) -> &OsStr {
+    &var.0
+}
+
+/// `name=value` for [`exec`].
+pub(crate) fn new_env_var(name: &OsStr, value: &OsStr) -> Option<NewEnvVar> {
+    Some((name.to_owned(), value.to_owned()))
+}
+
 /// Bytes back into an OS string (lossy: the launcher's byte-level processing is of UTF-8 text here).
-pub fn os_from_bytes(bytes: Vec<u8>) -> OsString {
+pub(crate) fn os_from_bytes(bytes: Vec<u8>) -> OsString {
     OsString::from(String::from_utf8_lossy(&bytes).into_owned())
 }
 

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use super::cache::{self, RECORD_NAME};
-use super::pth::{self, PTH_NAME};
+use super::layout::{run_time_config, BIN_DIR, LIB_DIR, MODULES, PTH_NAME, VENV_CONFIG};
+use super::pth;
 use super::{note_wrapper_bypassed, Request, Venv, VenvKind};
-use super::{BINARY_INFO_MODULE, BUILD_INFO_MODULE};
 use crate::debug::Trace;
 use crate::error::Result;
 use crate::interpreter::{self, Interpreter, Kind};
@@ -23,12 +23,12 @@ use crate::sys;
 /// What a run-time venv holds. Written into its record by [`cache`], which a warm launch checks the
 /// venv against.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Layout {
+pub(crate) struct Layout {
     /// What `bin/<name>` links to.
-    pub interpreter: PathBuf,
+    pub(crate) interpreter: PathBuf,
     pub(crate) bin_name: OsString,
     /// The interpreter's version: it names `lib/pythonX.Y`.
-    pub version: PythonVersion,
+    pub(crate) version: PythonVersion,
     /// Length of the `.pth` file (its content is decided once, from the runfiles, when it is made).
     pub(crate) pth_len: u64,
     /// Link `pyvenv.cfg` and `lib` into this build-time venv (`VenvPolicy::link_build_time`).
@@ -36,7 +36,7 @@ pub struct Layout {
     /// With `link_to`: the linked venv's site-packages when the policy names it.
     pub(crate) linked_site_packages: Option<String>,
     /// Whether `pyvenv.cfg` says `include-system-site-packages = true`.
-    pub system_site_packages: bool,
+    pub(crate) system_site_packages: bool,
 }
 
 impl Layout {
@@ -50,12 +50,7 @@ impl Layout {
     /// `pyvenv.cfg`: where the interpreter lives, whether the host's site-packages count, the version.
     pub(crate) fn pyvenv_cfg(&self) -> String {
         let home = self.interpreter.parent().unwrap_or(Path::new("/"));
-        format!(
-            "home = {}\ninclude-system-site-packages = {}\nversion = {}\n",
-            home.display(),
-            self.system_site_packages,
-            self.version
-        )
+        run_time_config(home, self.system_site_packages, self.version)
     }
 
     /// The venv this layout describes at `dir`.
@@ -63,7 +58,7 @@ impl Layout {
         Venv {
             kind: VenvKind::RunTime,
             dir: dir.to_path_buf(),
-            python: dir.join("bin").join(&self.bin_name),
+            python: dir.join(BIN_DIR).join(&self.bin_name),
             site_packages: dir.join(self.site_packages_rel()),
             created,
             reason,
@@ -86,7 +81,7 @@ pub(crate) fn linked_site_packages(request: &Request) -> Option<String> {
 /// Decides what a new venv holds, and its `.pth` content. Runs the interpreter once if its version or
 /// real executable cannot be told otherwise (a wrapper script must not be the venv's python: it would
 /// leave the venv).
-pub fn layout(
+pub(crate) fn layout(
     request: &Request,
     interp: &Interpreter,
     trace: &mut Trace,
@@ -136,7 +131,7 @@ pub fn layout(
 
 /// Builds the venv in a temporary directory and renames it into place. `Ok(false)` when another launch
 /// won the race and its venv is valid. `identified`: what the interpreter file is, for the record.
-pub fn create(
+pub(crate) fn create(
     layout: &Layout,
     identified: (Kind, Option<PythonVersion>),
     pth: &[u8],
@@ -206,7 +201,7 @@ fn fill(
     pth: &[u8],
     dir: &Path,
 ) -> io::Result<()> {
-    let bin = dir.join("bin");
+    let bin = dir.join(BIN_DIR);
     sys::create_private_dir(&bin, false)?;
     sys::symlink(&layout.interpreter, &bin.join(&layout.bin_name))?;
     for alias in cache::ALIASES {
@@ -216,26 +211,15 @@ fn fill(
     }
     checkpoint("bin");
     if let Some(runfiles_venv) = &layout.link_to {
-        sys::symlink(
-            &runfiles_venv.join(super::VENV_CONFIG),
-            &dir.join(super::VENV_CONFIG),
-        )?;
-        sys::symlink(&runfiles_venv.join("lib"), &dir.join("lib"))?;
+        sys::symlink(&runfiles_venv.join(VENV_CONFIG), &dir.join(VENV_CONFIG))?;
+        sys::symlink(&runfiles_venv.join(LIB_DIR), &dir.join(LIB_DIR))?;
     } else {
-        write_new(
-            &dir.join(super::VENV_CONFIG),
-            layout.pyvenv_cfg().as_bytes(),
-        )?;
+        write_new(&dir.join(VENV_CONFIG), layout.pyvenv_cfg().as_bytes())?;
         let site = dir.join(layout.site_packages_rel());
         sys::create_private_dir(&site, true)?;
-        write_new(
-            &site.join("bazel_build_info.py"),
-            BUILD_INFO_MODULE.as_bytes(),
-        )?;
-        write_new(
-            &site.join("bazel_binary_info.py"),
-            BINARY_INFO_MODULE.as_bytes(),
-        )?;
+        for (name, content) in MODULES {
+            write_new(&site.join(name), content.as_bytes())?;
+        }
         checkpoint("modules");
         write_new(&site.join(PTH_NAME), pth)?;
     }

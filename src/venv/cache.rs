@@ -34,7 +34,7 @@ const LAYOUT_VERSION: &str = "py-launcher run-time venv 3";
 pub(crate) const RECORD_NAME: &str = "py-launcher-venv.txt";
 const RECORD_HEADER: &str = "py-launcher venv record 3";
 /// Run-time venvs not used for this long are removed when another venv is created.
-pub const STALE_AFTER: Duration = Duration::from_secs(14 * 24 * 3600);
+pub(crate) const STALE_AFTER: Duration = Duration::from_secs(14 * 24 * 3600);
 /// A warm launch refreshes the record's modification time (the last-use stamp) when it is older than
 /// this, so the stamp costs one write a day, not one per launch.
 pub(crate) const STAMP_EVERY: Duration = Duration::from_secs(24 * 3600);
@@ -303,16 +303,15 @@ fn find(
                 None => (None, Some("its record is damaged".to_string())),
                 Some(record) => {
                     let layout = record.layout(request);
-                    let problem = if record.kind == Kind::Binary
-                        && layout.interpreter != interpreter.path
-                    {
-                        Some(format!(
-                            "its record names the interpreter {}",
-                            show_path(&layout.interpreter)
-                        ))
-                    } else {
-                        damage(dir, &layout, record.bin_modified)
-                    };
+                    let problem =
+                        if record.kind == Kind::Binary && layout.interpreter != interpreter.path {
+                            Some(format!(
+                                "its record names the interpreter {}",
+                                show_path(&layout.interpreter)
+                            ))
+                        } else {
+                            damage(dir, &layout, record.bin_modified)
+                        };
                     if problem.is_none() {
                         refresh_stamp(&file, &meta);
                         // Not closed: O_CLOEXEC closes it at the exec, one system call fewer.
@@ -364,8 +363,8 @@ fn refresh_stamp(file: &fs::File, meta: &fs::Metadata) {
 /// `lstat` each; sizes are compared with what the launcher wrote. The links are checked through `bin/`
 /// itself: a link cannot be changed in place, only removed or replaced, which changes its directory's
 /// modification time from the one recorded (`bin_modified`) when the links were made.
-pub fn damage(dir: &Path, layout: &Layout, bin_modified: u64) -> Option<String> {
-    let bin = dir.join("bin");
+pub(crate) fn damage(dir: &Path, layout: &Layout, bin_modified: u64) -> Option<String> {
+    let bin = dir.join(super::layout::BIN_DIR);
     match fs::symlink_metadata(&bin) {
         Ok(meta) if meta.is_dir() && sys::modified_nanos(&meta) == bin_modified => {}
         Ok(_) => {
@@ -449,7 +448,11 @@ pub(crate) fn damage_with_record(dir: &Path, layout: &Layout) -> Option<String> 
 /// found (so the probe never runs twice), what the interpreter file was identified as (so a warm launch
 /// does not read it again), the `.pth` length and `bin/`'s modification time it checks. Values are
 /// escaped so any path bytes survive the line format.
-pub fn record(layout: &Layout, identified: (Kind, Option<PythonVersion>), bin_modified: u64) -> Vec<u8> {
+pub(crate) fn record(
+    layout: &Layout,
+    identified: (Kind, Option<PythonVersion>),
+    bin_modified: u64,
+) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(RECORD_HEADER.as_bytes());
     out.push(b'\n');
@@ -547,7 +550,11 @@ impl Record {
                         .find(|k| kind_name(*k).as_bytes() == value)
                 }
                 b"named" if value.is_empty() => named = Some(None),
-                b"named" => named = Some(Some(PythonVersion::parse(std::str::from_utf8(&value).ok()?)?)),
+                b"named" => {
+                    named = Some(Some(PythonVersion::parse(
+                        std::str::from_utf8(&value).ok()?,
+                    )?))
+                }
                 b"bin-modified" => bin_modified = number(&value),
                 _ => {}
             }
@@ -643,7 +650,7 @@ const TEMPLATES_HASH: u64 = Fnv::new()
 /// run-time venvs not used for [`STALE_AFTER`] (the record's time, refreshed at most daily by a warm launch; the
 /// directory's own when there is no record). Runs only when a venv is being created, never on a warm
 /// launch.
-pub fn sweep(base: &Path) {
+pub(crate) fn sweep(base: &Path) {
     let Ok(entries) = fs::read_dir(base) else {
         return;
     };

@@ -1,15 +1,17 @@
 //! The venv the program runs in: the decision between the build-time one from the runfiles and a
-//! run-time one, which [`cache`] finds or has [`builder`] make.
+//! run-time one, which `cache` finds or has `builder` make.
 //!
 //! - this module decides: the build-time venv when it is usable, else a run-time venv, and why;
-//! - [`cache`] owns where run-time venvs live and whether that place can be trusted, the cache key, the
+//! - `cache` owns where run-time venvs live and whether that place can be trusted, the cache key, the
 //!   record a warm launch verifies, the last-use stamp and the sweep;
-//! - [`builder`] decides what a new venv holds (probing a wrapper script once) and builds it atomically;
-//! - [`pth`] owns the `.pth` format.
+//! - `builder` decides what a new venv holds (probing a wrapper script once) and builds it atomically;
+//! - `layout` names a venv's files, as `bazel/private/venv_layout.bzl` describes them for the rules too;
+//! - `pth` owns the `.pth` format.
 
-pub mod builder;
-pub mod cache;
-pub mod pth;
+pub(crate) mod builder;
+pub(crate) mod cache;
+pub(crate) mod layout;
+pub(crate) mod pth;
 
 use std::ffi::OsString;
 use std::fs;
@@ -23,21 +25,14 @@ use crate::python_version::PythonVersion;
 use crate::runfiles::{Mode, Runfiles};
 use crate::sys;
 
-pub use cache::{cache_bases, STALE_AFTER};
-pub use pth::{fits_pth_line, import_dirs, PTH_NAME};
-
-/// The build-time venv's python, relative to the venv (`VENV_PYTHON` in `bazel/private/shared.bzl`;
-/// `tests/bazel_mirror.rs` checks that the rules write the same layout).
-pub const VENV_PYTHON: &str = "bin/python3";
-/// A venv's configuration file, relative to the venv (`VENV_CONFIG` in `bazel/private/shared.bzl`).
-pub const VENV_CONFIG: &str = "pyvenv.cfg";
-
-pub(crate) const BUILD_INFO_MODULE: &str = include_str!("../../templates/bazel_build_info.py");
-pub(crate) const BINARY_INFO_MODULE: &str = include_str!("../../templates/bazel_binary_info.py");
+pub use cache::cache_bases;
+pub(crate) use layout::{BINARY_INFO_MODULE, BUILD_INFO_MODULE};
+pub use layout::{VENV_CONFIG, VENV_PYTHON};
+pub use pth::{import_dirs, PTH_NAME};
 
 /// Which venv the program runs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VenvKind {
+pub(crate) enum VenvKind {
     /// The one the rules made at build time, from the runfiles.
     BuildTime,
     /// One the launcher made (or found) in its cache.
@@ -46,19 +41,19 @@ pub enum VenvKind {
 
 /// The venv chosen for a launch.
 #[derive(Debug, Clone)]
-pub struct Venv {
+pub(crate) struct Venv {
     /// Build-time or run-time.
-    pub kind: VenvKind,
+    pub(crate) kind: VenvKind,
     /// Its root directory.
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// The venv's python: what is executed, and the program's `sys.executable`.
-    pub python: PathBuf,
+    pub(crate) python: PathBuf,
     /// Its site-packages directory.
-    pub site_packages: PathBuf,
+    pub(crate) site_packages: PathBuf,
     /// Whether this launch made it (a run-time venv not found in the cache).
-    pub created: bool,
+    pub(crate) created: bool,
     /// Why this venv: the trace's and the JSON plan's explanation.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// Where the cache may live, from the environment.
@@ -122,8 +117,8 @@ pub(crate) fn prepare(
         }
     };
     trace.note(|| format!("venv: run-time, because {reason}"));
-    let venv = cache::run_time(request, interpreter, reason, trace)
-        .map_err(|e| e.for_target(target))?;
+    let venv =
+        cache::run_time(request, interpreter, reason, trace).map_err(|e| e.for_target(target))?;
     note_version_mismatch(request, interpreter, trace);
     Ok(venv)
 }
@@ -134,10 +129,8 @@ fn note_version_mismatch(request: &Request, interpreter: &Interpreter, trace: &m
     let Some(rel) = &request.descriptor.venv_policy.site_packages else {
         return;
     };
-    if let (Some(named), Some(actual)) = (
-        PythonVersion::in_site_packages(rel),
-        interpreter.version,
-    ) {
+    if let (Some(named), Some(actual)) = (PythonVersion::in_site_packages(rel), interpreter.version)
+    {
         if named != actual {
             trace.note(|| {
                 format!(

@@ -15,15 +15,13 @@ use crate::error::{show_path, Error, Result};
 use crate::limits::MAX_PTH_LEN;
 use crate::runfiles::normalize_lexically;
 
-/// The `.pth` file the launcher and the rules write into a venv's site-packages (`VENV_PTH` in
-/// `bazel/private/shared.bzl`).
-pub const PTH_NAME: &str = "_py_launcher.pth";
+pub use super::layout::PTH_NAME;
 
 /// The import directories, in order, as absolute paths: `imports`, then the workspace root (or every
 /// top-level directory with `import_all`). In manifest mode each runfiles directory becomes every real
 /// directory that holds its files, since no tree joins them. Each appears once. Linear in the number
 /// of imports (and manifest lines).
-pub fn candidate_dirs(request: &Request) -> Vec<PathBuf> {
+pub(crate) fn candidate_dirs(request: &Request) -> Vec<PathBuf> {
     let d = request.descriptor;
     let mut wanted: Vec<String> = d.imports.clone();
     wanted.push(d.workspace_name.clone());
@@ -70,7 +68,7 @@ pub fn candidate_dirs(request: &Request) -> Vec<PathBuf> {
     dirs
 }
 
-/// [`candidate_dirs`] that can be `.pth` lines (what the fuzz harness checks).
+/// `candidate_dirs` that can be `.pth` lines (what the fuzz harness checks).
 pub fn import_dirs(request: &Request) -> Vec<PathBuf> {
     candidate_dirs(request)
         .into_iter()
@@ -79,7 +77,7 @@ pub fn import_dirs(request: &Request) -> Vec<PathBuf> {
 }
 
 /// Why a directory cannot be one `.pth` line that `site` reads back unchanged, if it cannot.
-pub fn line_problem(dir: &Path) -> Option<&'static str> {
+pub(crate) fn line_problem(dir: &Path) -> Option<&'static str> {
     let bytes = dir.as_os_str().as_encoded_bytes();
     if !dir.is_absolute() {
         Some("it is not an absolute path (site would join it to site-packages)")
@@ -94,14 +92,9 @@ pub fn line_problem(dir: &Path) -> Option<&'static str> {
     }
 }
 
-/// Whether [`line_problem`] finds nothing.
-pub fn fits_pth_line(dir: &Path) -> bool {
-    line_problem(dir).is_none()
-}
-
 /// The file's content: one absolute directory per line. An import directory that cannot be a line is
 /// an error naming it.
-pub fn content(request: &Request) -> Result<Vec<u8>> {
+pub(crate) fn content(request: &Request) -> Result<Vec<u8>> {
     let mut pth = Vec::new();
     for dir in candidate_dirs(request) {
         if let Some(why) = line_problem(&dir) {
@@ -121,7 +114,7 @@ pub fn content(request: &Request) -> Result<Vec<u8>> {
 
 /// The import-path lines of the `.pth` file in `site_packages`, as `site` turns them into directories
 /// (joined to site-packages, `..` folded without resolving links). Empty when there is none.
-pub fn read(site_packages: &Path) -> Vec<PathBuf> {
+pub(crate) fn read(site_packages: &Path) -> Vec<PathBuf> {
     let Ok(text) = crate::sys::read_regular(&site_packages.join(PTH_NAME), MAX_PTH_LEN) else {
         return Vec::new();
     };

@@ -4,6 +4,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod bazel;
+pub mod layout;
 pub mod release;
 
 use std::collections::BTreeMap;
@@ -200,33 +201,40 @@ impl App {
         self.sandbox.command(self.bin())
     }
 
-    /// Lays out a build-time venv per docs/layout.md and names it in the descriptor.
+    /// Lays out a build-time venv as `bazel/private/venv_layout.bzl` describes it (a platform runtime's
+    /// `pyvenv.cfg`, without the `.pth` file's `sys._base_executable` line; `bin/python3` a link to
+    /// [`PYTHON`]) and names it in the descriptor.
     pub fn add_build_time_venv(&mut self) -> PathBuf {
-        let venv = self.runfiles().join("_main/pkg/_app.venv");
-        let site = venv.join("lib/python3.11/site-packages");
+        let layout = layout::venv_layout();
+        let venv_path = "_main/pkg/_app.venv";
+        let venv = self.runfiles().join(venv_path);
+        let site_packages = layout.site_packages("3.11");
+        let site = venv.join(&site_packages);
         fs::create_dir_all(&site).unwrap();
-        fs::create_dir_all(venv.join("bin")).unwrap();
-        fs::write(
-            venv.join("pyvenv.cfg"),
-            "home = /usr/bin\ninclude-system-site-packages = false\n",
-        )
-        .unwrap();
-        symlink(PYTHON, venv.join("bin/python3")).unwrap();
-        // site-packages is six levels below the runfiles root: _main/pkg/_app.venv/lib/python3.11/site-packages.
-        let up = "../../../../../..";
+        let python = venv.join(layout.build_time_python());
+        fs::create_dir_all(python.parent().unwrap()).unwrap();
+        let home = Path::new(PYTHON).parent().unwrap().to_str().unwrap();
+        let config = layout.config(
+            layout::Kind::BuildTime,
+            &[("home", home), ("include-system-site-packages", "false")],
+        );
+        fs::write(venv.join(layout.config_name()), config).unwrap();
+        symlink(PYTHON, python).unwrap();
+        let site_path = format!("{venv_path}/{site_packages}");
         let mut pth = String::new();
-        for import in self.descriptor["imports"].as_array().unwrap() {
-            pth.push_str(&format!("{up}/{}\n", import.as_str().unwrap()));
+        let imports = self.descriptor["imports"].as_array().unwrap();
+        for import in imports.iter().map(|i| i.as_str().unwrap()).chain(["_main"]) {
+            pth.push_str(&layout.build_time_pth_line(&site_path, import));
+            pth.push('\n');
         }
-        pth.push_str(&format!("{up}/_main\n"));
-        fs::write(site.join("_py_launcher.pth"), pth).unwrap();
-        for module in ["bazel_build_info.py", "bazel_binary_info.py"] {
+        fs::write(site.join(layout.pth_name()), pth).unwrap();
+        for module in layout.modules() {
             let source = Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("templates")
                 .join(module);
             symlink(source, site.join(module)).unwrap();
         }
-        self.set("venv", json!("_main/pkg/_app.venv"));
+        self.set("venv", json!(venv_path));
         venv
     }
 

@@ -1,13 +1,19 @@
-"""Runs the rules' Starlark mirrors (bazel/private/shared.bzl) over tables.bzl and writes the answers as JSON."""
+"""Runs the rules' Starlark mirrors (bazel/private/shared.bzl) over tables.bzl and writes the answers as JSON.
+
+The venv_* answers are what the rules derive from the venv layout's description (bazel/private/venv_layout.bzl).
+"""
 
 load(
     "@py_launcher//bazel/private:shared.bzl",
     "VENV_CONFIG",
+    "VENV_MODULES",
     "VENV_PTH",
     "VENV_PYTHON",
-    "VENV_SITE_PACKAGES",
     "join_runfiles_path",
     "parse_python_version",
+    "venv_config",
+    "venv_pth_line",
+    "venv_site_packages",
 )
 load(":tables.bzl", "TABLES")
 
@@ -17,6 +23,13 @@ def _version(text):
         return "!"
     return "%d.%d%s" % (v.major, v.minor, "t" if v.free_threaded else "")
 
+def _config_values(home, system):
+    """A row of the venv_config table as venv_config's values: "!" is a key without a value."""
+    values = {"include-system-site-packages": system}
+    if home != "!":
+        values["home"] = home
+    return values
+
 def _mirror_impl(ctx):
     joined = []
     for base, relative, _expected in TABLES["join_runfiles_path"]:
@@ -25,12 +38,21 @@ def _mirror_impl(ctx):
     answers = {
         "join_runfiles_path": joined,
         "python_version": [[text, _version(text)] for text, _expected in TABLES["python_version"]],
+        "venv_config": [
+            [home, system, venv_config(_config_values(home, system))]
+            for home, system, _expected in TABLES["venv_config"]
+        ],
         "venv_layout": {
             "config": VENV_CONFIG,
+            "modules": VENV_MODULES,
             "pth": VENV_PTH,
             "python": VENV_PYTHON,
-            "site_packages": VENV_SITE_PACKAGES % "3.11",
         },
+        "venv_pth_line": [
+            [site, path, venv_pth_line(site, path)]
+            for site, path, _expected in TABLES["venv_pth_line"]
+        ],
+        "venv_site_packages": [[text, venv_site_packages(text)] for text, _expected in TABLES["venv_site_packages"]],
     }
     out = ctx.actions.declare_file(ctx.label.name + ".json")
     ctx.actions.write(out, json.encode(answers))

@@ -1,6 +1,8 @@
 # The tables tests/bazel_mirror.rs feeds both to the launcher's Rust code and to the rules' Starlark
 # (bazel/private/shared.bzl, through :mirror). The Rust side reads everything after `TABLES = ` as JSON:
-# keep the value JSON (double quotes, no trailing commas, no comments inside). "!" means "refused".
+# keep the value JSON (double quotes, no trailing commas, no comments inside). "!" means "refused" (in
+# venv_config: "no value"). The venv_* rows are worked through the venv layout's one description,
+# bazel/private/venv_layout.bzl, by both sides.
 
 TABLES = {
     "join_runfiles_path": [
@@ -38,5 +40,18 @@ TABLES = {
         ["3.-1", "!"],
         ["+3.11", "!"],
         ["3 .11", "!"]
+    ],
+    "venv_site_packages": [
+        ["3.11", "lib/python3.11/site-packages"],
+        ["3.13t", "lib/python3.13t/site-packages"]
+    ],
+    "venv_config": [
+        ["/usr/bin", "false", "home = /usr/bin\ninclude-system-site-packages = false\n"],
+        ["!", "false", "include-system-site-packages = false\n"]
+    ],
+    "venv_pth_line": [
+        ["e2e/cases/_report.venv/lib/python3.11/site-packages", "e2e/lib/py", "../../../../../../e2e/lib/py"],
+        ["_main/_app.venv/lib/python3.13t/site-packages", "_main", "../../../../../_main"],
+        ["_main/a/b/_app.venv/lib/python3.11/site-packages", "pypi_x/site-packages", "../../../../../../../pypi_x/site-packages"]
     ]
 }
