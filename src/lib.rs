@@ -6,16 +6,19 @@
 //!
 //! One module per concern: [`descriptor`] (the schema, runfiles paths), [`trailer`] (where it sits in
 //! the executable), [`stub`] (the drop-in text stubs), [`manifest`] and [`runfiles`] (finding files),
-//! [`interpreter`], [`python_version`], [`venv`] (decision, cache, builder, `.pth`), [`hash`], [`limits`]
-//! (shared with finalize), `depth` (the launcher-loop guard), `environment` (the inherited and the
-//! child's environment), `plan` (argv and environment), `coverage` (running under coverage.py),
+//! [`interpreter`], [`python_version`], [`venv`] (decision, cache, builder, layout, `.pth`), [`hash`],
+//! [`limits`] (shared with finalize), `depth` (the launcher-loop guard), `environment` (the inherited and
+//! the child's environment: the policy; how a variable is held is [`sys`]'s), `plan` (argv and
+//! environment), `coverage` (running under coverage.py),
 //! [`launch`] (the flow), `debug` (tracing and the JSON plan), `json` (the small JSON reader and
 //! writer that stand in for serde), [`error`] (messages and exit codes),
 //! [`finalize`] (the build-side tool), [`version`], [`words`] (interpreter-args splitting), [`sys`] (the
-//! OS seam) and [`arena`] (the launcher binary's allocator).
+//! OS seam: everything that differs by OS, and nothing outside it does) and [`arena`] (the launcher
+//! binary's allocator).
 //!
-//! Modules are public only when the binaries, the fuzz harness (`fuzz/harness.rs`) or the integration
-//! tests use them; `depth`, `plan`, `coverage` and `json` are crate-private.
+//! `pub(crate)` is the default: a module or item is public only when the binaries, the fuzz harness
+//! (`fuzz/harness.rs`) or the integration tests use it, or a public signature needs it; `coverage`,
+//! `debug`, `depth`, `environment`, `json` and `plan` are crate-private.
 
 pub mod arena;
 pub(crate) mod coverage;

@@ -12,20 +12,11 @@ use serde_json::json;
 
 /// Every path under the sandbox except the cache and temp directories the launcher may write.
 fn snapshot(root: &Path) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            out.push(path.clone());
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                walk(&path, out);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(root, &mut out);
-    out.retain(|p| !p.starts_with(root.join("cache")) && !p.starts_with(root.join("tmp")));
-    out.sort();
-    out
+    entries_under(root)
+        .into_iter()
+        .map(|(path, _)| path)
+        .filter(|p| !p.starts_with(root.join("cache")) && !p.starts_with(root.join("tmp")))
+        .collect()
 }
 
 /// Runs the app, expecting a failure with `code` and `needle`, and checks nothing else was written.
@@ -46,11 +37,16 @@ fn with_raw_descriptor(app: &App, descriptor: &[u8]) {
     write_bin(app, &bytes);
 }
 
+/// Replaces the app's executable ([`App::bin`]) with `bytes`.
 fn write_bin(app: &App, bytes: &[u8]) {
-    let bin = app.bin();
-    fs::create_dir_all(bin.parent().unwrap()).unwrap();
-    fs::write(&bin, bytes).unwrap();
-    fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    app.sandbox.write_exe("bin/app", bytes);
+}
+
+/// Finalizes the app, then replaces its executable with the finalized bytes as `damage` leaves them.
+fn damage_bin(app: &App, damage: impl FnOnce(&mut Vec<u8>)) {
+    let mut bytes = fs::read(app.finalize()).unwrap();
+    damage(&mut bytes);
+    write_bin(app, &bytes);
 }
 
 fn descriptor_with(change: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
@@ -60,60 +56,58 @@ fn descriptor_with(change: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
 }
 
 #[test]
-fn truncated_trailer() {
+fn a_truncated_trailer_reads_as_no_descriptor() {
     let app = App::hello();
-    let mut bytes = fs::read(app.finalize()).unwrap();
-    bytes.truncate(bytes.len() - 5);
-    write_bin(&app, &bytes);
+    damage_bin(&app, |bytes| bytes.truncate(bytes.len() - 5));
     expect_failure(&app, app.command(), 64, "has no embedded descriptor");
 }
 
 #[test]
-fn wrong_magic() {
+fn a_trailer_with_the_wrong_magic_reads_as_no_descriptor() {
     let app = App::hello();
-    let mut bytes = fs::read(app.finalize()).unwrap();
-    let last = bytes.len() - 1;
-    bytes[last] ^= 0xff;
-    write_bin(&app, &bytes);
+    damage_bin(&app, |bytes| {
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+    });
     expect_failure(&app, app.command(), 64, "has no embedded descriptor");
 }
 
 #[test]
-fn length_pointing_past_the_file() {
+fn a_descriptor_length_past_the_start_of_the_file_is_refused() {
     let app = App::hello();
-    let mut bytes = fs::read(app.finalize()).unwrap();
-    let len_at = bytes.len() - 24;
-    bytes[len_at..len_at + 8].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
-    write_bin(&app, &bytes);
+    damage_bin(&app, |bytes| {
+        let len_at = bytes.len() - 24;
+        bytes[len_at..len_at + 8].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
+    });
     expect_failure(&app, app.command(), 65, "points past the start of the file");
 }
 
 #[test]
-fn descriptor_changed_after_finalizing() {
+fn a_descriptor_changed_after_finalizing_fails_its_checksum() {
     let app = App::hello();
-    let mut bytes = fs::read(app.finalize()).unwrap();
-    let at = bytes.len() - 30;
-    bytes[at] ^= 0x01;
-    write_bin(&app, &bytes);
+    damage_bin(&app, |bytes| {
+        let at = bytes.len() - 30;
+        bytes[at] ^= 0x01;
+    });
     expect_failure(&app, app.command(), 65, "checksum does not match");
 }
 
 #[test]
-fn invalid_json() {
+fn invalid_descriptor_json_is_a_descriptor_error() {
     let app = App::hello();
     with_raw_descriptor(&app, b"{\"version\": 1, \"target\": ");
     expect_failure(&app, app.command(), 65, "descriptor is not valid");
 }
 
 #[test]
-fn unknown_version() {
+fn an_unknown_descriptor_version_is_refused() {
     let app = App::hello();
     with_raw_descriptor(&app, &descriptor_with(|d| d["version"] = json!(7)));
     expect_failure(&app, app.command(), 65, "unsupported descriptor version 7");
 }
 
 #[test]
-fn missing_required_fields() {
+fn a_missing_required_field_is_named() {
     let app = App::hello();
     with_raw_descriptor(
         &app,
@@ -133,7 +127,7 @@ fn missing_required_fields() {
 }
 
 #[test]
-fn both_main_and_main_module() {
+fn main_and_main_module_together_are_refused() {
     let app = App::hello();
     with_raw_descriptor(
         &app,
@@ -148,7 +142,7 @@ fn both_main_and_main_module() {
 }
 
 #[test]
-fn dot_dot_and_absolute_runfiles_paths() {
+fn dot_dot_and_absolute_paths_are_refused_as_runfiles_paths() {
     let app = App::hello();
     for (field, value) in [
         ("main", json!("_main/../etc/passwd")),
@@ -164,7 +158,7 @@ fn dot_dot_and_absolute_runfiles_paths() {
 }
 
 #[test]
-fn main_file_missing() {
+fn a_main_file_missing_from_the_runfiles_names_them_and_how_they_were_found() {
     let app = App::hello();
     app.finalize();
     fs::remove_file(app.runfiles().join("_main/pkg/main.py")).unwrap();
@@ -187,7 +181,7 @@ fn main_file_missing() {
 }
 
 #[test]
-fn main_file_a_dangling_link() {
+fn a_main_file_that_is_a_dangling_link_names_its_target() {
     let app = App::hello();
     app.finalize();
     let real = app.sandbox.path("src/_main/pkg/main.py");
@@ -205,7 +199,7 @@ fn main_file_a_dangling_link() {
 }
 
 #[test]
-fn manifest_entry_whose_target_is_gone() {
+fn a_manifest_entry_whose_target_is_gone_is_a_stale_manifest_not_a_python_error() {
     let app = App::hello();
     app.finalize();
     let manifest = app.make_manifest_only();
@@ -230,7 +224,7 @@ fn manifest_entry_whose_target_is_gone() {
 }
 
 #[test]
-fn manifest_without_the_main_file() {
+fn a_manifest_without_the_main_file_names_the_manifest() {
     let app = App::hello();
     app.finalize();
     let manifest = app.make_manifest_only();
@@ -276,7 +270,7 @@ fn unfinalized_launcher_given_an_argument_says_what_it_lacks() {
 }
 
 #[test]
-fn manifest_with_conflicting_duplicate_keys() {
+fn a_manifest_key_listed_twice_with_different_targets_is_refused() {
     let app = App::hello();
     app.finalize();
     let manifest = app.make_manifest_only();
@@ -292,7 +286,7 @@ fn manifest_with_conflicting_duplicate_keys() {
 }
 
 #[test]
-fn manifest_with_malformed_lines() {
+fn malformed_manifest_lines_are_skipped_and_a_main_without_target_is_an_empty_file() {
     let app = App::hello();
     app.finalize();
     let manifest = app.make_manifest_only();
@@ -319,7 +313,7 @@ fn manifest_with_malformed_lines() {
 }
 
 #[test]
-fn manifest_entry_escaping_the_root() {
+fn a_manifest_target_escaping_the_runfiles_root_is_refused() {
     let app = App::hello();
     app.finalize();
     let manifest = app.make_manifest_only();
@@ -351,7 +345,7 @@ fn runfiles_dir_pointing_at_nothing_falls_back_then_fails_clearly() {
 }
 
 #[test]
-fn empty_and_huge_environment_values() {
+fn empty_variables_count_as_unset_and_huge_ones_still_launch() {
     let app = App::hello();
     app.finalize();
     // Empty values mean "unset" for the runfiles variables and the debug switch.
@@ -388,7 +382,7 @@ fn empty_and_huge_environment_values() {
 }
 
 #[test]
-fn no_descriptor_and_no_stub() {
+fn no_descriptor_and_no_stub_is_a_usage_error() {
     let sandbox = Sandbox::new();
     let run = sandbox.command(launcher()).run();
     run.fails(64, "has no embedded descriptor and was given no stub file");

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::bazel::*;
-use common::PYTHON;
+use common::{path_with, PYTHON};
 use serde_json::Value;
 
 const ABSOLUTE: &str = "--extra_toolchains=//native:absolute_toolchain";
@@ -32,7 +32,7 @@ fn launcher_dir(b: &Bazel) -> PathBuf {
 
 /// PATH with the launcher's directory first, for `#!/usr/bin/env py-launcher`.
 fn path_with_launcher(b: &Bazel) -> String {
-    format!("{}:/usr/bin:/bin", launcher_dir(b).display())
+    path_with(&launcher_dir(b))
 }
 
 fn first_line(path: &Path) -> String {

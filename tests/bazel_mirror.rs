@@ -110,9 +110,14 @@ fn venv_rows_from_description(tables: &Value, layout: &VenvLayout) {
         );
     }
     for row in rows(&tables["venv_config"]) {
+        let home: &[(&str, &str)] = if row[0] == "!" {
+            &[]
+        } else {
+            &[("home", &row[0])]
+        };
         assert_eq!(
-            config_from_description(layout, &row[0], &row[1]),
-            row[2],
+            layout.config(Kind::BuildTime, home),
+            row[1],
             "pyvenv.cfg of {row:?}"
         );
     }
@@ -126,15 +131,6 @@ fn venv_rows_from_description(tables: &Value, layout: &VenvLayout) {
         let resolved = normalize(&Path::new("/r").join(&row[0]).join(&row[2]));
         assert_eq!(resolved, Path::new("/r").join(&row[1]), "{row:?} resolves");
     }
-}
-
-/// A build-time `pyvenv.cfg` for a venv_config row ("!": no `home`).
-fn config_from_description(layout: &VenvLayout, home: &str, system: &str) -> String {
-    let mut values = vec![("include-system-site-packages", system)];
-    if home != "!" {
-        values.push(("home", home));
-    }
-    layout.config(Kind::BuildTime, &values)
 }
 
 /// `..` and `.` folded without looking at the file system, as `site` joins a `.pth` line.
@@ -270,6 +266,99 @@ fn pth_dirs(text: &str, site_packages: &Path, root: &Path) -> Vec<String> {
         .collect()
 }
 
+/// What a checked build-time venv tells the run-time check.
+struct BuildTime {
+    runfiles: PathBuf,
+    venv: PathBuf,
+    version: String,
+    /// The descriptor's import directories, then the workspace root: what the `.pth` lines must name.
+    imports: Vec<String>,
+    /// The `.pth` lines resolved, relative to the runfiles root.
+    dirs: Vec<String>,
+}
+
+/// Builds `//cases:<binary>` with `flags` and holds its build-time venv, in the runfiles tree Bazel made,
+/// to the description: file set, `pyvenv.cfg` (with `home` when given), `.pth` lines, modules.
+fn check_build_time_venv(
+    b: &Bazel,
+    layout: &VenvLayout,
+    binary: &str,
+    flags: &[&str],
+    home: Option<&str>,
+) -> BuildTime {
+    b.build(flags, &[&format!("//cases:{binary}")]);
+    let descriptor = b.read_json(&format!("cases/_{binary}.descriptor.json"));
+    let venv_path = descriptor["venv"].as_str().unwrap();
+    let version = descriptor["python_version"].as_str().unwrap().to_owned();
+    let site_packages = layout.site_packages(&version);
+    let mut imports = common::strs(&descriptor["imports"]);
+    imports.push(descriptor["workspace_name"].as_str().unwrap().to_owned());
+
+    let runfiles = b.runfiles(&format!("cases/{binary}"));
+    let venv = runfiles.join(venv_path);
+    assert_eq!(
+        tree(&venv),
+        layout.files(Kind::BuildTime, &version, ""),
+        "{binary}"
+    );
+    let values: Vec<(&str, &str)> = home.map(|home| ("home", home)).into_iter().collect();
+    assert_eq!(
+        fs::read_to_string(venv.join(layout.config_name())).unwrap(),
+        layout.config(Kind::BuildTime, &values),
+        "{binary}"
+    );
+    let site = venv.join(&site_packages);
+    let pth = fs::read_to_string(site.join(layout.pth_name())).unwrap();
+    let site_path = format!("{venv_path}/{site_packages}");
+    let mut expected: Vec<String> = imports
+        .iter()
+        .map(|dir| layout.build_time_pth_line(&site_path, dir))
+        .collect();
+    let lines: Vec<&str> = pth.lines().collect();
+    assert_eq!(lines.len(), expected.len() + 1, "{binary}: {pth}");
+    assert!(
+        lines[expected.len()].starts_with("import sys"),
+        "{binary}: the sys._base_executable line comes last: {pth}"
+    );
+    expected.push(lines[expected.len()].to_owned());
+    assert_eq!(lines, expected, "{binary}");
+    let dirs = pth_dirs(&pth, &site, &runfiles);
+    assert_eq!(dirs, imports, "{binary}");
+    for module in layout.modules() {
+        assert_eq!(
+            fs::read(site.join(module)).unwrap(),
+            fs::read(b.repo.join("templates").join(module)).unwrap(),
+            "{binary}: {module}"
+        );
+    }
+    BuildTime {
+        runfiles,
+        venv,
+        version,
+        imports,
+        dirs,
+    }
+}
+
+/// An in-build runtime's build-time venv: the same layout, with no `home` in `pyvenv.cfg` and
+/// `bin/python3` the interpreter `File` under a root symlink.
+#[test]
+#[ignore = "needs Bazel; run by scripts/test"]
+fn in_build_runtime_venv_matches_the_description() {
+    let b = bazel();
+    let layout = venv_layout();
+    let flags = ["--extra_toolchains=//toolchains:inbuild_python_toolchain"];
+    let venv = check_build_time_venv(&b, &layout, "inbuild", &flags, None).venv;
+    let python = venv.join(layout.build_time_python());
+    let interpreter = b.runfiles("cases/inbuild").join("pyrt/bin/python3.11");
+    assert_eq!(
+        fs::canonicalize(&python).unwrap(),
+        fs::canonicalize(&interpreter).unwrap(),
+        "{} is the interpreter File",
+        python.display()
+    );
+}
+
 /// One binary, two venvs: the build-time venv Bazel made and the run-time venv the launcher makes when
 /// that one is gone, both exactly as the description says (file set, `pyvenv.cfg`, `.pth` lines naming
 /// the same directories, the modules).
@@ -277,51 +366,17 @@ fn pth_dirs(text: &str, site_packages: &Path, root: &Path) -> Vec<String> {
 #[ignore = "needs Bazel; run by scripts/test"]
 fn real_venvs_match_the_description() {
     let b = bazel();
-    b.build(&[], &["//cases:report"]);
     let layout = venv_layout();
-    let descriptor = b.read_json("cases/_report.descriptor.json");
-    let venv_path = descriptor["venv"].as_str().unwrap();
-    let version = descriptor["python_version"].as_str().unwrap();
-    let site_packages = layout.site_packages(version);
-    let mut imports = common::strs(&descriptor["imports"]);
-    imports.push(descriptor["workspace_name"].as_str().unwrap().to_owned());
     let home = Path::new(PYTHON).parent().unwrap().to_str().unwrap();
+    let BuildTime {
+        runfiles,
+        venv,
+        version,
+        imports,
+        dirs: build_time_dirs,
+    } = check_build_time_venv(&b, &layout, "report", &[], Some(home));
+    let version = version.as_str();
     let templates = b.repo.join("templates");
-
-    // The build-time venv, in the runfiles tree Bazel made.
-    let runfiles = b.runfiles("cases/report");
-    let venv = runfiles.join(venv_path);
-    assert_eq!(tree(&venv), layout.files(Kind::BuildTime, version, ""));
-    assert_eq!(
-        fs::read_to_string(venv.join(layout.config_name())).unwrap(),
-        layout.config(
-            Kind::BuildTime,
-            &[("home", home), ("include-system-site-packages", "false")]
-        )
-    );
-    let site = venv.join(&site_packages);
-    let pth = fs::read_to_string(site.join(layout.pth_name())).unwrap();
-    let site_path = format!("{venv_path}/{site_packages}");
-    let expected: Vec<String> = imports
-        .iter()
-        .map(|dir| layout.build_time_pth_line(&site_path, dir))
-        .collect();
-    let lines: Vec<&str> = pth.lines().collect();
-    assert_eq!(lines[..expected.len()], expected, "{pth}");
-    assert!(
-        lines[expected.len()..]
-            .iter()
-            .all(|l| l.starts_with("import ")),
-        "only the sys._base_executable line follows: {pth}"
-    );
-    let build_time_dirs = pth_dirs(&pth, &site, &runfiles);
-    assert_eq!(build_time_dirs, imports);
-    for module in layout.modules() {
-        assert_eq!(
-            fs::read(site.join(module)).unwrap(),
-            fs::read(templates.join(module)).unwrap()
-        );
-    }
 
     // The run-time venv the launcher makes for the same binary once its build-time venv is gone.
     let work = b.tmp.join("layout-run-time");
@@ -356,7 +411,7 @@ fn real_venvs_match_the_description() {
             Kind::RunTime,
             &[
                 ("home", home),
-                ("include-system-site-packages", "false"),
+                ("system_site_packages", "false"),
                 ("version", version)
             ]
         )
@@ -371,7 +426,7 @@ fn real_venvs_match_the_description() {
             "{alias}"
         );
     }
-    let site = run_time.join(&site_packages);
+    let site = run_time.join(layout.site_packages(version));
     let pth = fs::read_to_string(site.join(layout.pth_name())).unwrap();
     let expected: String = imports
         .iter()

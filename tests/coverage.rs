@@ -84,34 +84,13 @@ fn manifest_only_runfiles_find_the_tool_and_the_sources() {
     app.add_file("_main/pkg/main.py", MAIN);
     // The manifest lists every file of the tool, as Bazel does.
     let tool = unpacked_wheel("coverage");
-    for entry in walk(&tool.join("coverage")) {
-        let rel = entry
-            .strip_prefix(&tool)
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_owned();
-        app.entries.insert(format!("pypi_coverage/{rel}"), entry);
-    }
+    app.add_tree("pypi_coverage/coverage", &tool.join("coverage"));
     app.set("coverage_tool", json!("pypi_coverage"));
     app.finalize();
     app.make_manifest_only();
     let (run, lcov) = run_with_coverage(&app, &[]);
     run.ok();
     assert_eq!(lcov, EXPECTED);
-}
-
-fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }
 
 #[test]

@@ -16,7 +16,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::PathBuf;
 
-use common::{launcher, strs, Run, Sandbox, PYTHON};
+use common::{launcher, path_with, strs, Run, Sandbox, PYTHON};
 use serde_json::Value;
 
 const RULES_PYTHON_TEMPLATE: &str = include_str!("../templates/rules_python_stub.tmpl");
@@ -96,13 +96,6 @@ impl Shebang {
             Shebang::Absolute => format!("#!{}", launcher().display()),
         }
     }
-}
-
-fn path_with_launcher() -> String {
-    format!(
-        "{}:/usr/bin:/bin",
-        launcher().parent().unwrap().to_str().unwrap()
-    )
 }
 
 /// A Bazel-like output tree in a sandbox, under a path with a space: real files under `real/`, the stub
@@ -202,7 +195,7 @@ impl Tree {
         let mut cmd = self
             .sandbox
             .command(self.stub_path())
-            .env("PATH", path_with_launcher())
+            .env("PATH", path_with(launcher().parent().unwrap()))
             .args(args);
         for (key, value) in env {
             cmd = cmd.env(key, value);
@@ -992,7 +985,7 @@ fn a_relative_stub_path_and_a_symlink_to_the_stub_find_the_runfiles() {
                 .sandbox
                 .command(program)
                 .current_dir(&tree.base)
-                .env("PATH", path_with_launcher())
+                .env("PATH", path_with(launcher().parent().unwrap()))
                 .run();
             let r = report(&run, 0);
             assert_eq!(

@@ -19,16 +19,12 @@ const STEPS: [&str; 6] = [
     "renamed",
 ];
 
-fn cache_entries(cache: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(cache.join("py-launcher"))
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
+/// The names of what the launcher's cache directory holds, sorted.
+fn cache_names(cache: &Path) -> Vec<String> {
+    cache_entries(cache)
+        .iter()
+        .map(|e| e.file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
 }
 
 #[test]
@@ -42,7 +38,7 @@ fn a_launch_killed_at_any_step_of_venv_creation_leaves_no_garbage() {
             Some(libc::SIGKILL),
             "step {step}: not killed\n{killed}"
         );
-        let left = cache_entries(&app.sandbox.cache());
+        let left = cache_names(&app.sandbox.cache());
         assert!(
             left.iter()
                 .all(|n| n.starts_with(".tmp-") || n.starts_with("venv-")),
@@ -55,7 +51,7 @@ fn a_launch_killed_at_any_step_of_venv_creation_leaves_no_garbage() {
 
         let run = app.command().run().ok();
         assert_eq!(run.report()["greeting"], "hello from greet", "step {step}");
-        let left = cache_entries(&app.sandbox.cache());
+        let left = cache_names(&app.sandbox.cache());
         assert_eq!(left.len(), 1, "step {step}: garbage left: {left:?}");
         assert!(left[0].starts_with("venv-"), "step {step}: {left:?}");
     }
@@ -76,19 +72,10 @@ fn read_only_runfiles_are_never_written() {
     }
     set_mode(&app.runfiles(), 0o555);
     let listing = |dir: &Path| {
-        let mut out = Vec::new();
-        fn walk(dir: &Path, out: &mut Vec<(std::path::PathBuf, Option<std::time::SystemTime>)>) {
-            for entry in fs::read_dir(dir).unwrap().flatten() {
-                let meta = entry.metadata().unwrap();
-                out.push((entry.path(), meta.modified().ok()));
-                if meta.is_dir() {
-                    walk(&entry.path(), out);
-                }
-            }
-        }
-        walk(dir, &mut out);
-        out.sort();
-        out
+        entries_under(dir)
+            .into_iter()
+            .map(|(path, meta)| (path, meta.modified().ok()))
+            .collect::<Vec<_>>()
     };
     let before = listing(&app.runfiles());
     // Python itself would cache bytecode next to the sources; only the launcher is under test here.

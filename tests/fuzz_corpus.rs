@@ -53,32 +53,32 @@ fn replay(target: &str, harness: fn(&[u8])) {
 }
 
 #[test]
-fn trailer_corpus() {
+fn every_saved_trailer_input_passes_its_harness() {
     replay("trailer", harness::trailer);
 }
 
 #[test]
-fn descriptor_corpus() {
+fn every_saved_descriptor_input_passes_its_harness() {
     replay("descriptor", harness::descriptor);
 }
 
 #[test]
-fn stub_corpus() {
+fn every_saved_stub_input_passes_its_harness() {
     replay("stub", harness::stub);
 }
 
 #[test]
-fn manifest_corpus() {
+fn every_saved_manifest_input_passes_its_harness() {
     replay("manifest", harness::manifest);
 }
 
 #[test]
-fn words_corpus() {
+fn every_saved_words_input_passes_its_harness() {
     replay("words", harness::words);
 }
 
 #[test]
-fn venv_key_corpus() {
+fn every_saved_venv_key_input_passes_its_harness() {
     replay("venv_key", harness::venv_key);
 }
 
@@ -99,7 +99,7 @@ fn regression(target: &str, name: &str) -> Vec<u8> {
 /// resolves to /right/other/sub/x.py, since the link `_main/pkg/tree` lives in `_main/pkg`; it used to
 /// be resolved from the key's directory and found nothing.
 #[test]
-fn relative_target_under_prefix_resolves_from_the_line() {
+fn a_relative_target_under_a_tree_prefix_resolves_from_the_links_directory() {
     let data = regression("manifest", "bug-relative-target-under-prefix-wrong-dir");
     harness::manifest_checked(&data, harness::Check::Strict);
 }
@@ -108,7 +108,7 @@ fn relative_target_under_prefix_resolves_from_the_line() {
 /// hops (gigabytes). Run in a child process with a 1 GiB address-space limit, so that a regression
 /// fails this test instead of aborting the test binary.
 #[test]
-fn relative_prefix_loop_does_not_blow_up() {
+fn a_relative_link_into_itself_resolves_in_bounded_memory() {
     if std::env::var_os("PY_LAUNCHER_FUZZ_CHILD").is_some() {
         let limit = libc::rlimit {
             rlim_cur: 1 << 30,
@@ -123,7 +123,7 @@ fn relative_prefix_loop_does_not_blow_up() {
     let status = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "relative_prefix_loop_does_not_blow_up",
+            "a_relative_link_into_itself_resolves_in_bounded_memory",
             "--include-ignored",
             "--test-threads=1",
         ])
@@ -139,7 +139,7 @@ fn relative_prefix_loop_does_not_blow_up() {
 /// Fixed in 73f1205. `_main/x.py /x.py`: the real directory of `_main` is `/`, not `` (an empty,
 /// relative .pth line).
 #[test]
-fn real_dir_at_the_file_system_root() {
+fn a_real_directory_at_the_file_system_root_is_slash_not_an_empty_pth_line() {
     let data = regression("manifest", "bug-real-dir-at-root-is-empty");
     harness::manifest_checked(&data, harness::Check::Strict);
     let data = regression("venv_key", "bug-pth-empty-import-dir");
@@ -149,14 +149,14 @@ fn real_dir_at_the_file_system_root() {
 /// Fixed in 73f1205. A real directory holding a newline (an escaped manifest line) used to become two
 /// .pth lines; it is now left off.
 #[test]
-fn pth_has_one_line_per_import_dir() {
+fn an_import_dir_holding_a_newline_never_becomes_two_pth_lines() {
     let data = regression("venv_key", "bug-pth-newline-in-import-dir");
     harness::venv_key_checked(&data, harness::Check::Strict);
 }
 
 #[test]
 #[ignore = "documented limitation: an unsorted manifest's conflicting duplicate after a larger link is not seen"]
-fn unsorted_manifest_conflict_after_a_larger_link() {
+fn an_unsorted_manifests_conflicting_duplicate_after_a_larger_link_is_refused() {
     // `a /x`, `c /c`, `a /y`: `a` is listed twice with different targets, but the lookup answers /x.
     let data = regression("manifest", "bug-unsorted-early-stop");
     harness::manifest_checked(&data, harness::Check::Strict);
@@ -164,7 +164,7 @@ fn unsorted_manifest_conflict_after_a_larger_link() {
 
 /// Fixed in b89bd43: the descriptor now refuses such a name.
 #[test]
-fn import_with_trailing_space_is_refused_or_kept() {
+fn an_import_with_trailing_space_is_refused_never_silently_dropped() {
     // imports = ["_main/lib "]: validate() used to accept it and import_dirs() to drop it silently (a
     // .pth line loses its trailing white space), so the program ran without it on sys.path.
     let data = regression("venv_key", "bug-import-with-trailing-space-dropped");
@@ -173,7 +173,7 @@ fn import_with_trailing_space_is_refused_or_kept() {
 
 /// Fixed in 5e1407c.
 #[test]
-fn blank_line_between_conflicting_duplicates() {
+fn a_blank_line_neither_hides_a_conflict_nor_matches_the_empty_key() {
     // `a /x`, ``, `a /y`: lines() skips the blank line, so the file is sorted and `a` is listed twice
     // with different targets; the bisection's neighbour walk used to stop at the blank line and answer /y.
     // The second input: the bisection used to match the key "" against a blank line.

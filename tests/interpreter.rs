@@ -9,7 +9,7 @@ use common::*;
 use serde_json::json;
 
 #[test]
-fn absolute_interpreter_path() {
+fn an_absolute_interpreter_path_is_the_python_that_runs() {
     let app = App::hello();
     app.finalize();
     let report = app.command().run().ok().report();
@@ -18,7 +18,7 @@ fn absolute_interpreter_path() {
 }
 
 #[test]
-fn in_build_interpreter_through_the_runfiles() {
+fn an_in_build_interpreter_resolves_through_the_runfiles_tree_and_manifest() {
     let mut app = App::hello();
     // An in-build runtime: the interpreter is a file in the build, reached through the runfiles tree.
     let link = app.runfiles().join("python_3_11/bin/python3.11");
@@ -101,7 +101,7 @@ fn missing_interpreter_names_path_form_and_target() {
 }
 
 #[test]
-fn interpreter_not_executable_or_a_directory() {
+fn a_non_executable_or_directory_interpreter_is_refused() {
     let mut app = App::hello();
     let plain = app.sandbox.write("py/python3.11", "not executable");
     app.set("interpreter", json!(plain.to_str().unwrap()));

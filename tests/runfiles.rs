@@ -3,12 +3,11 @@
 mod common;
 
 use std::fs;
-use std::os::unix::fs::symlink;
 
 use common::*;
 
 #[test]
-fn runfiles_next_to_the_executable() {
+fn runfiles_next_to_the_executable_are_found_and_exported() {
     let app = App::hello();
     app.finalize();
     let report = app.command().run().ok().report();
@@ -198,19 +197,7 @@ fn runfiles_library_from_pypi_finds_files_in_directory_and_manifest_mode() {
     let client = bazel_runfiles_package();
     for manifest_only in [false, true] {
         let mut app = App::hello();
-        for entry in walk(&client) {
-            let rel = entry
-                .strip_prefix(&client)
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .to_owned();
-            let runfiles_path = format!("pypi_bazel_runfiles/{rel}");
-            let link = app.runfiles().join(&runfiles_path);
-            fs::create_dir_all(link.parent().unwrap()).unwrap();
-            symlink(&entry, &link).unwrap();
-            app.entries.insert(runfiles_path, entry);
-        }
+        app.add_tree("pypi_bazel_runfiles", &client);
         app.add_file("_main/pkg/data.txt", "payload\n");
         app.add_file(
             "_main/pkg/main.py",
@@ -231,19 +218,6 @@ fn runfiles_library_from_pypi_finds_files_in_directory_and_manifest_mode() {
             "manifest_only={manifest_only}\n{run}"
         );
     }
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }
 
 #[test]

@@ -21,7 +21,7 @@ fn no_environment_variable_changes_which_interpreter_runs() {
     fs::copy(&decoy, decoy_dir.join("python3")).unwrap();
     fs::copy(&decoy, decoy_dir.join("python")).unwrap();
     let decoy = decoy.to_str().unwrap();
-    let path = format!("{}:/usr/bin:/bin", decoy_dir.display());
+    let path = path_with(&decoy_dir);
     let run = app
         .command()
         .env("PATH", &path)

@@ -19,15 +19,6 @@ print(json.dumps({"path": sys.path, "executable": sys.executable, "base_executab
                   "prefix": sys.prefix, "base_prefix": sys.base_prefix, "child": json.loads(child.stdout)}))
 "#;
 
-fn venvs(cache: &Path) -> Vec<PathBuf> {
-    let base = cache.join("py-launcher");
-    let mut found: Vec<PathBuf> = fs::read_dir(&base)
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    found.sort();
-    found
-}
-
 fn assert_import_order(path: &[String], app: &App, site_packages: &str) {
     let position = |entry: &str| {
         path.iter()
@@ -161,7 +152,7 @@ fn run_time_venv_is_created_once_then_reused() {
     let second = app.command().env("PY_LAUNCHER_DEBUG", "1").run().ok();
     assert!(second.stderr().contains("venv: reusing"), "{second}");
     let report = second.report();
-    let entries = venvs(&app.sandbox.cache());
+    let entries = cache_entries(&app.sandbox.cache());
     assert_eq!(entries.len(), 1, "{entries:?}");
     let venv = &entries[0];
     assert!(venv
@@ -224,7 +215,7 @@ fn sixty_four_cold_launches_race_to_one_venv() {
         let report: Value = serde_json::from_slice(out.stdout.trim_ascii()).unwrap();
         assert_eq!(report["greeting"], "hello from greet");
     }
-    let entries = venvs(&app.sandbox.cache());
+    let entries = cache_entries(&app.sandbox.cache());
     assert_eq!(
         entries.len(),
         1,
@@ -237,7 +228,7 @@ fn a_damaged_or_tampered_venv_is_rebuilt_not_used() {
     let app = App::hello();
     app.finalize();
     app.command().run().ok();
-    let venv = venvs(&app.sandbox.cache()).pop().unwrap();
+    let venv = cache_entries(&app.sandbox.cache()).pop().unwrap();
     // Re-point the interpreter link elsewhere.
     let decoy = app
         .sandbox
@@ -258,7 +249,7 @@ fn a_damaged_or_tampered_venv_is_rebuilt_not_used() {
         "{run}"
     );
     assert_eq!(run.report()["greeting"], "hello from greet");
-    assert_eq!(venvs(&app.sandbox.cache()).len(), 1);
+    assert_eq!(cache_entries(&app.sandbox.cache()).len(), 1);
 }
 
 /// Where the launch's venv is, from its plan.
@@ -350,13 +341,13 @@ fn another_users_temp_cache_never_blocks_the_preferred_one() {
         .starts_with(cache.to_str().unwrap()));
     // And with no preferred location, the error's hint is one the user can follow (they cannot remove
     // another user's directory from a sticky /tmp).
-    app.command()
+    let run = app
+        .command()
         .env_remove("XDG_CACHE_HOME")
         .env_remove("HOME")
         .run()
-        .fails(73, "belongs to uid 65534")
-        .stderr()
-        .contains("hint: set XDG_CACHE_HOME");
+        .fails(73, "belongs to uid 65534");
+    assert!(run.stderr().contains("hint: set XDG_CACHE_HOME"), "{run}");
 }
 
 #[test]

@@ -229,7 +229,7 @@ def _write_venv(ctx, runtime, launcher_tc, python_version, import_dirs, workspac
     root_symlinks = {}
     fixup = []
     if runtime.interpreter_path:
-        ctx.actions.write(cfg, venv_config({"home": _dirname(runtime.interpreter_path), "include-system-site-packages": "false"}))
+        ctx.actions.write(cfg, venv_config({"home": _dirname(runtime.interpreter_path)}))
         python = ctx.actions.declare_file(prefix + "/" + VENV_PYTHON)
         descriptor = ctx.actions.declare_file(prefix + "/" + VENV_PYTHON + ".descriptor.json")
         ctx.actions.write(descriptor, json.encode({
@@ -246,7 +246,7 @@ def _write_venv(ctx, runtime, launcher_tc, python_version, import_dirs, workspac
         # in bazel-out, not the base interpreter: name the interpreter (for `python -m venv` and friends).
         fixup.append("import sys; sys._base_executable = %s" % json.encode(runtime.interpreter_path))
     else:
-        ctx.actions.write(cfg, venv_config({"include-system-site-packages": "false"}))
+        ctx.actions.write(cfg, venv_config({}))
         root_symlinks[venv_path + "/" + VENV_PYTHON] = runtime.interpreter
         fixup.append(_BASE_EXECUTABLE_FIXUP)
 

@@ -62,13 +62,19 @@ def venv_site_packages(python_version):
     """The site-packages directory relative to the venv, for "X.Y" (or free-threaded "X.Yt")."""
     return VENV_LAYOUT["site_packages"].format(version = python_version)
 
+def _placeholders(template):
+    """The names of the {name} placeholders in template."""
+    return [part.partition("}")[0] for part in template.split("{")[1:]]
+
 def venv_config(values):
-    """The build-time pyvenv.cfg: each of the description's build-time keys that values has, in order."""
-    lines = [
-        VENV_LAYOUT["config_line"].format(key = key, value = values[key])
-        for key in VENV_LAYOUT["build_time"]["config_keys"]
-        if values.get(key) != None
-    ]
+    """The build-time pyvenv.cfg: the description's build-time [key, value] pairs in order, each value's
+    placeholders filled from values (e.g. {"home": "/usr/bin"}); a pair naming a placeholder that values
+    lacks is left out."""
+    lines = []
+    for key, template in VENV_LAYOUT["build_time"]["config"]:
+        if [name for name in _placeholders(template) if values.get(name) == None]:
+            continue
+        lines.append(VENV_LAYOUT["config_line"].format(key = key, value = template.format(**values)))
     return "".join(lines)
 
 def venv_pth_line(site_packages_path, path):

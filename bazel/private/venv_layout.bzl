@@ -10,8 +10,10 @@ Paths are relative to the venv's root, with "/" between segments.
   - "site_packages": the site-packages directory; {version} is "X.Y", or "X.Yt" for a free-threaded
     runtime (its own ABI, and where CPython's site looks).
   - "pth": the file in site-packages that puts the binary's import directories on sys.path.
-  - "config_line": one line of "config" (pyvenv.cfg); each venv kind writes its "config_keys" in this order,
-    and leaves out a key whose value it does not know (the build-time "home" of an in-build runtime).
+  - "config_line": one line of "config" (pyvenv.cfg). Each venv kind writes its "config" pairs [key, value]
+    in this order. In a value, {home} is the interpreter's directory, {system_site_packages} "true" or
+    "false" (the descriptor's system_site_packages), {version} "X.Y" or "X.Yt"; a pair whose placeholder
+    has no value is left out (the build-time "home" of an in-build runtime, known only at run time).
   - "build_time": the venv the rules make in the runfiles. Its python is "python"; its .pth lines are
     "relative": each import directory's runfiles path behind one "../" per segment of the site-packages
     directory's own runfiles path, so the line names the same directory wherever the runfiles tree is.
@@ -35,12 +37,16 @@ VENV_LAYOUT = {
     "modules": ["bazel_build_info.py", "bazel_binary_info.py"],
     "build_time": {
         "python": "bin/python3",
-        "config_keys": ["home", "include-system-site-packages"],
+        "config": [["home", "{home}"], ["include-system-site-packages", "false"]],
         "pth_lines": "relative"
     },
     "run_time": {
         "aliases": ["python3", "python"],
-        "config_keys": ["home", "include-system-site-packages", "version"],
+        "config": [
+            ["home", "{home}"],
+            ["include-system-site-packages", "{system_site_packages}"],
+            ["version", "{version}"]
+        ],
         "pth_lines": "absolute",
         "record": "py-launcher-venv.txt"
     }

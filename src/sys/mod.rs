@@ -1,9 +1,13 @@
 //! The operating-system seam. Policy lives in the OS-neutral modules; this module and the one file per
 //! OS below it own only what differs: how to find our own executable, how to identify a file, how to
-//! hand over to the interpreter (`execve` on Unix, spawn-and-wait on Windows), the inherited
-//! environment's strings, memory-mapped and positioned reads, file modes and OS strings as bytes.
-//! Every OS file offers the same function names, so a port touches only this directory.
+//! hand over to the interpreter (`execve` on Unix, spawn-and-wait on Windows), how an inherited
+//! environment variable is held (`EnvVar`: on Unix the process's own `environ` string, not copied),
+//! memory-mapped and positioned reads, file modes and OS strings as bytes. `unix.rs` is what every Unix
+//! shares; `std_runtime.rs` is what an OS started through std's runtime (all but Linux) shares. Every
+//! OS file offers the same names, so a port touches only this directory.
 
+#[cfg(not(target_os = "linux"))]
+mod std_runtime;
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]

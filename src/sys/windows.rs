@@ -60,20 +60,8 @@ pub(crate) fn process_exists(_pid: u32) -> bool {
     true
 }
 
-/// std's runtime start-up already did what the Linux launcher does here.
-pub fn start_up() {}
-
-pub(crate) fn open_own_executable() -> io::Result<File> {
-    File::open(std::env::current_exe()?)
-}
-
-pub(crate) fn own_executable_path() -> Option<PathBuf> {
-    std::env::current_exe().ok()
-}
-
-pub(crate) fn invoked_path(argv0: Option<&OsString>) -> Option<PathBuf> {
-    argv0.filter(|a| !a.is_empty()).map(PathBuf::from)
-}
+pub use super::std_runtime::start_up;
+pub(crate) use super::std_runtime::{invoked_path, open_own_executable, own_executable_path};
 
 /// Runs the interpreter as a child and exits with its status; returns only if it could not start.
 pub(crate) fn exec(

@@ -30,7 +30,7 @@ pub(crate) const MODULES: [(&str, &str); 2] = [
     ("bazel_binary_info.py", BINARY_INFO_MODULE),
 ];
 
-/// A run-time venv's `pyvenv.cfg`: its `"run_time"."config_keys"`, in order, one
+/// A run-time venv's `pyvenv.cfg`: its `"run_time"."config"` pairs, in order, one
 /// `"config_line"` each.
 pub(crate) fn run_time_config(
     home: &Path,
@@ -69,14 +69,24 @@ mod tests {
             .collect()
     }
 
-    /// `"config_line"` for each key that has a value, in the order of `keys`.
-    fn config(layout: &Value, keys: &Value, values: &[(&str, &str)]) -> String {
+    /// `"config_line"` for each `[key, value]` pair of `pairs`, its value's placeholders filled from
+    /// `values` (every placeholder here has a value: the run-time venv knows them all).
+    fn config(layout: &Value, pairs: &Value, values: &[(&str, &str)]) -> String {
         let line = layout["config_line"].as_str().unwrap();
-        strings(keys)
-            .into_iter()
-            .filter_map(|key| {
-                let (_, value) = values.iter().find(|(k, _)| *k == key)?;
-                Some(line.replace("{key}", key).replace("{value}", value))
+        let pairs = pairs.as_array().expect("a list of pairs");
+        pairs
+            .iter()
+            .map(|pair| {
+                let pair = strings(pair);
+                let mut value = pair[1].to_owned();
+                for (name, filled) in values {
+                    value = value.replace(&format!("{{{name}}}"), filled);
+                }
+                assert!(
+                    !value.contains('{'),
+                    "a placeholder without a value in {pair:?}"
+                );
+                line.replace("{key}", pair[0]).replace("{value}", &value)
             })
             .collect()
     }
@@ -110,10 +120,10 @@ mod tests {
         {
             let expected = config(
                 &layout,
-                &run_time["config_keys"],
+                &run_time["config"],
                 &[
                     ("home", home),
-                    ("include-system-site-packages", &system.to_string()),
+                    ("system_site_packages", &system.to_string()),
                     ("version", version),
                 ],
             );

@@ -91,14 +91,25 @@ impl VenvLayout {
         Self::str(&self.0["site_packages"]).replace("{version}", version)
     }
 
-    /// `pyvenv.cfg`'s text: each of the kind's keys that `values` has, in the described order.
+    /// `pyvenv.cfg`'s text: the kind's `[key, value]` pairs in the described order, each value's
+    /// placeholders (`{home}`, `{system_site_packages}`, `{version}`) filled from `values`; a pair whose
+    /// placeholder `values` lacks is left out.
     pub fn config(&self, kind: Kind, values: &[(&str, &str)]) -> String {
         let line = Self::str(&self.0["config_line"]);
-        Self::strs(&self.0[kind.key()]["config_keys"])
-            .into_iter()
-            .filter_map(|key| {
-                let (_, value) = values.iter().find(|(k, _)| *k == key)?;
-                Some(line.replace("{key}", key).replace("{value}", value))
+        let pairs = self.0[kind.key()]["config"]
+            .as_array()
+            .expect("config is a list of pairs");
+        pairs
+            .iter()
+            .filter_map(|pair| {
+                let (key, template) = (Self::str(&pair[0]), Self::str(&pair[1]));
+                let mut value = template.to_owned();
+                for name in template.split('{').skip(1) {
+                    let name = name.split('}').next().unwrap();
+                    let (_, filled) = values.iter().find(|(k, _)| *k == name)?;
+                    value = value.replace(&format!("{{{name}}}"), filled);
+                }
+                Some(line.replace("{key}", key).replace("{value}", &value))
             })
             .collect()
     }

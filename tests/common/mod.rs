@@ -20,6 +20,14 @@ use serde_json::{json, Value};
 /// Debian's CPython: the interpreter every test runs (the `python3` on PATH is a pyenv shim).
 pub const PYTHON: &str = "/usr/bin/python3.11";
 
+/// The PATH every launched program gets unless a test says otherwise ([`Sandbox::command`]).
+pub const CLEAN_PATH: &str = "/usr/bin:/bin";
+
+/// [`CLEAN_PATH`] with `dir` first (a launcher for `#!/usr/bin/env py-launcher`, a decoy interpreter).
+pub fn path_with(dir: &Path) -> String {
+    format!("{}:{CLEAN_PATH}", dir.display())
+}
+
 /// The effective user id of the test process (root-only cases skip on another).
 pub fn euid() -> u32 {
     // SAFETY: geteuid has no preconditions and cannot fail.
@@ -90,7 +98,7 @@ impl Sandbox {
         let mut command = Command::new(program);
         command
             .env_clear()
-            .env("PATH", "/usr/bin:/bin")
+            .env("PATH", CLEAN_PATH)
             .env("HOME", self.home())
             .env("LANG", "C.UTF-8")
             .env("XDG_CACHE_HOME", self.cache())
@@ -169,6 +177,19 @@ impl App {
         real
     }
 
+    /// Adds every file below the real directory `real` as `runfiles_dir/<its path below real>`: a
+    /// runfiles symlink and a manifest entry each (an unpacked wheel as an external repository).
+    pub fn add_tree(&mut self, runfiles_dir: &str, real: &Path) {
+        for file in files_under(real) {
+            let rel = file.strip_prefix(real).unwrap().to_str().unwrap();
+            let runfiles_path = format!("{runfiles_dir}/{rel}");
+            let link = self.runfiles().join(&runfiles_path);
+            fs::create_dir_all(link.parent().unwrap()).unwrap();
+            symlink(&file, &link).unwrap();
+            self.entries.insert(runfiles_path, file);
+        }
+    }
+
     pub fn set(&mut self, key: &str, value: Value) -> &mut App {
         self.descriptor[key] = value;
         self
@@ -214,10 +235,7 @@ impl App {
         let python = venv.join(layout.build_time_python());
         fs::create_dir_all(python.parent().unwrap()).unwrap();
         let home = Path::new(PYTHON).parent().unwrap().to_str().unwrap();
-        let config = layout.config(
-            layout::Kind::BuildTime,
-            &[("home", home), ("include-system-site-packages", "false")],
-        );
+        let config = layout.config(layout::Kind::BuildTime, &[("home", home)]);
         fs::write(venv.join(layout.config_name()), config).unwrap();
         symlink(PYTHON, python).unwrap();
         let site_path = format!("{venv_path}/{site_packages}");
@@ -534,4 +552,49 @@ pub fn bazel_runfiles_package() -> PathBuf {
         "the bazel_runfiles wheel has no runfiles/__init__.py"
     );
     deps
+}
+
+/// Every file below `dir`, recursively (directories are descended into, not listed; symlinks to
+/// directories are followed).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// What the launcher's cache directory (`<cache>/py-launcher`) holds, sorted; nothing when it does not
+/// exist.
+pub fn cache_entries(cache: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = fs::read_dir(cache.join("py-launcher"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
+/// Every entry below `dir` (files, directories, links; links not followed) with its own metadata,
+/// sorted by path: what a test compares before and after a run to see what it wrote.
+pub fn entries_under(dir: &Path) -> Vec<(PathBuf, fs::Metadata)> {
+    fn walk(dir: &Path, out: &mut Vec<(PathBuf, fs::Metadata)>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = fs::symlink_metadata(&path).unwrap();
+            let is_dir = meta.is_dir();
+            out.push((path.clone(), meta));
+            if is_dir {
+                walk(&path, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, &mut out);
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
 }

@@ -23,13 +23,6 @@ def _version(text):
         return "!"
     return "%d.%d%s" % (v.major, v.minor, "t" if v.free_threaded else "")
 
-def _config_values(home, system):
-    """A row of the venv_config table as venv_config's values: "!" is a key without a value."""
-    values = {"include-system-site-packages": system}
-    if home != "!":
-        values["home"] = home
-    return values
-
 def _mirror_impl(ctx):
     joined = []
     for base, relative, _expected in TABLES["join_runfiles_path"]:
@@ -39,8 +32,8 @@ def _mirror_impl(ctx):
         "join_runfiles_path": joined,
         "python_version": [[text, _version(text)] for text, _expected in TABLES["python_version"]],
         "venv_config": [
-            [home, system, venv_config(_config_values(home, system))]
-            for home, system, _expected in TABLES["venv_config"]
+            [home, venv_config({} if home == "!" else {"home": home})]
+            for home, _expected in TABLES["venv_config"]
         ],
         "venv_layout": {
             "config": VENV_CONFIG,

@@ -1,7 +1,7 @@
 # The tables tests/bazel_mirror.rs feeds both to the launcher's Rust code and to the rules' Starlark
 # (bazel/private/shared.bzl, through :mirror). The Rust side reads everything after `TABLES = ` as JSON:
 # keep the value JSON (double quotes, no trailing commas, no comments inside). "!" means "refused" (in
-# venv_config: "no value"). The venv_* rows are worked through the venv layout's one description,
+# venv_config: no home). The venv_* rows are worked through the venv layout's one description,
 # bazel/private/venv_layout.bzl, by both sides.
 
 TABLES = {
@@ -46,8 +46,8 @@ TABLES = {
         ["3.13t", "lib/python3.13t/site-packages"]
     ],
     "venv_config": [
-        ["/usr/bin", "false", "home = /usr/bin\ninclude-system-site-packages = false\n"],
-        ["!", "false", "include-system-site-packages = false\n"]
+        ["/usr/bin", "home = /usr/bin\ninclude-system-site-packages = false\n"],
+        ["!", "include-system-site-packages = false\n"]
     ],
     "venv_pth_line": [
         ["e2e/cases/_report.venv/lib/python3.11/site-packages", "e2e/lib/py", "../../../../../../e2e/lib/py"],
