@@ -16,7 +16,7 @@ use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use super::builder::{self, link_target, linked_site_packages, Layout};
-use super::pth::PTH_NAME;
+use super::layout::{BIN_DIR, LIB_DIR, MODULES, PTH_NAME};
 use super::{note_wrapper_bypassed, Request, Venv, BINARY_INFO_MODULE, BUILD_INFO_MODULE};
 use crate::debug::Trace;
 use crate::environment::os_from_bytes;
@@ -364,7 +364,7 @@ fn refresh_stamp(file: &fs::File, meta: &fs::Metadata) {
 /// itself: a link cannot be changed in place, only removed or replaced, which changes its directory's
 /// modification time from the one recorded (`bin_modified`) when the links were made.
 pub(crate) fn damage(dir: &Path, layout: &Layout, bin_modified: u64) -> Option<String> {
-    let bin = dir.join(super::layout::BIN_DIR);
+    let bin = dir.join(BIN_DIR);
     match fs::symlink_metadata(&bin) {
         Ok(meta) if meta.is_dir() && sys::modified_nanos(&meta) == bin_modified => {}
         Ok(_) => {
@@ -383,7 +383,7 @@ pub(crate) fn damage(dir: &Path, layout: &Layout, bin_modified: u64) -> Option<S
                 dir.join(super::VENV_CONFIG),
                 runfiles_venv.join(super::VENV_CONFIG),
             ));
-            links.push((dir.join("lib"), runfiles_venv.join("lib")));
+            links.push((dir.join(LIB_DIR), runfiles_venv.join(LIB_DIR)));
         }
         None => {
             files.push((
@@ -392,14 +392,9 @@ pub(crate) fn damage(dir: &Path, layout: &Layout, bin_modified: u64) -> Option<S
             ));
             let site = dir.join(layout.site_packages_rel());
             files.push((site.join(PTH_NAME), layout.pth_len));
-            files.push((
-                site.join("bazel_build_info.py"),
-                BUILD_INFO_MODULE.len() as u64,
-            ));
-            files.push((
-                site.join("bazel_binary_info.py"),
-                BINARY_INFO_MODULE.len() as u64,
-            ));
+            for (name, content) in MODULES {
+                files.push((site.join(name), content.len() as u64));
+            }
         }
     }
     for (link, want) in links {
