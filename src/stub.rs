@@ -791,7 +791,7 @@ mod tests {
         coverage_tool=%coverage_tool%\n# py-launcher stub: end\nPK\x03\x04junk";
 
     #[test]
-    fn bazel_native_facts() {
+    fn a_bazel_native_stub_becomes_its_descriptor() {
         let (d, origin) = parse_ok(NATIVE);
         assert_eq!(d.target, "/b/pkg/app");
         assert_eq!(d.main.as_deref(), Some("_main/pkg/my app.py"));
@@ -804,7 +804,7 @@ mod tests {
     }
 
     #[test]
-    fn rules_python_facts() {
+    fn a_rules_python_stub_becomes_its_descriptor() {
         let (d, _) = parse_ok(
             "#!/opt/py-launcher\r\n# py-launcher stub: rules-python 1\r\ntarget=@@//pkg:app\r\n\
              workspace_name=_main\r\nstage2_bootstrap=_main/pkg/_app_stage2_bootstrap.py\r\n\
@@ -921,7 +921,7 @@ mod tests {
         INTERPRETER_ARGS = []\n";
 
     #[test]
-    fn stock_native_facts() {
+    fn a_stock_native_stub_becomes_its_descriptor_in_old_and_new_shapes() {
         let (d, origin) = parse_ok(STOCK_NATIVE_TEXT);
         assert_eq!(origin.template, KIND_STOCK_NATIVE);
         assert_eq!(d.target, "//pkg:app");
@@ -941,7 +941,7 @@ mod tests {
     }
 
     #[test]
-    fn stock_system_python_facts() {
+    fn a_stock_system_python_stub_becomes_its_descriptor() {
         let (d, origin) = parse_ok(STOCK_SYSTEM_PYTHON_TEXT);
         assert_eq!(origin.template, KIND_STOCK_SYSTEM_PYTHON);
         assert_eq!(
@@ -1024,7 +1024,7 @@ mod tests {
     }
 
     #[test]
-    fn placeholders_are_recognised() {
+    fn only_a_whole_percent_word_is_a_placeholder() {
         assert!(is_placeholder("%coverage_tool%"));
         assert!(!is_placeholder("%"));
         assert!(!is_placeholder("%%"));
