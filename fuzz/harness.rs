@@ -17,9 +17,7 @@ use std::path::{Path, PathBuf};
 
 use py_launcher::descriptor::Descriptor;
 use py_launcher::hash::Fnv;
-use py_launcher::interpreter::{Interpreter, Kind};
 use py_launcher::manifest::{Entry, LookupError, Manifest};
-use py_launcher::python_version::PythonVersion;
 use py_launcher::runfiles::Runfiles;
 use py_launcher::venv::{self, CacheEnv, Request};
 use py_launcher::{stub, trailer, words, Error, ErrorKind};
@@ -777,16 +775,9 @@ pub fn venv_key_checked(data: &[u8], check: Check) {
     } else {
         Runfiles::directory(root.clone())
     };
-    let interpreter = Interpreter {
-        form: py_launcher::descriptor::InterpreterForm::Absolute,
-        path: PathBuf::from("/usr/bin/python3.11"),
-        kind: Kind::Binary,
-        version: Some(PythonVersion::new(3, 11)),
-    };
     let request = Request {
         descriptor: &descriptor,
         runfiles: &runfiles,
-        interpreter: &interpreter,
         build_time_venv: None,
         build_time_python: None,
         cache: &env,

@@ -337,7 +337,7 @@ fn parse(bytes: &[u8]) -> std::result::Result<Descriptor, String> {
     let mut r = Reader::new(bytes);
     r.object("struct Descriptor", |r, key| {
         // A `match` on the name compiles to a switch on its length, then one comparison.
-        let field = match key.as_str() {
+        let field = match &*key {
             "version" => Some(0),
             "target" => Some(1),
             "workspace_name" => Some(2),
@@ -391,7 +391,7 @@ fn parse(bytes: &[u8]) -> std::result::Result<Descriptor, String> {
             9 => strings(r, &mut d.interpreter_args)?,
             10 => r.object("a map", |r, name| {
                 let value = r.string()?;
-                d.env.insert(name, value);
+                d.env.insert(name.into_owned(), value);
                 Ok(())
             })?,
             11 => d.venv = optional(r)?,

@@ -42,8 +42,18 @@ impl Environment {
 
     /// The inherited environment without `unset` and without the names in `set`, then `set`.
     pub(crate) fn for_child(&self, set: &[(OsString, OsString)], unset: &[OsString]) -> ChildEnv {
-        let replaced =
-            |name: &OsStr| unset.iter().any(|u| u == name) || set.iter().any(|(k, _)| k == name);
+        // Most inherited names start with a letter none of the replaced ones starts with (HOME, LANG,
+        // USER...): one bit test rules them out before any comparison. A large environment costs little.
+        let mut first = [0u64; 4];
+        for name in unset.iter().chain(set.iter().map(|(k, _)| k)) {
+            let b = name.as_encoded_bytes().first().copied().unwrap_or(0);
+            first[usize::from(b >> 6)] |= 1 << (b & 63);
+        }
+        let replaced = |name: &OsStr| {
+            let b = name.as_encoded_bytes().first().copied().unwrap_or(0);
+            first[usize::from(b >> 6)] & (1 << (b & 63)) != 0
+                && (unset.iter().any(|u| u == name) || set.iter().any(|(k, _)| k == name))
+        };
         let inherited = self
             .vars
             .iter()

@@ -37,21 +37,30 @@ pub struct Interpreter {
     pub form: InterpreterForm,
     /// The absolute path it resolved to (not canonicalized).
     pub path: PathBuf,
-    /// What kind of file it is.
+    /// What kind of file it is ([`Kind::Unknown`] until identified).
     pub kind: Kind,
     /// Its major.minor, when known without running it.
     pub version: Option<PythonVersion>,
+    /// The file's [`sys::content_stamp`] (through symlinks): a run-time venv is keyed by it, so a venv
+    /// found in the cache was made for this very file and its record says what the file is.
+    pub(crate) stamp: [u64; 5],
+    /// Whether `kind` and `version` are known: by [`Interpreter::identify`], or from a run-time venv's
+    /// record ([`Interpreter::recorded`]).
+    identified: bool,
+    is_symlink: bool,
+    configured: String,
 }
 
 /// Resolves the descriptor's interpreter in its form (absolute, the runfiles path the caller already
-/// resolved, or a bare word searched on `path_var`, skipping the launcher itself) and identifies it.
+/// resolved, or a bare word searched on `path_var`, skipping the launcher itself): one `lstat`. What the
+/// file is, the venv decision learns when it needs to ([`Interpreter::identify`]): a warm run-time venv
+/// already knows, from its record.
 pub(crate) fn resolve(
     descriptor: &Descriptor,
     runfiles: &Runfiles,
     resolved_in_runfiles: Option<PathBuf>,
     path_var: Option<&OsStr>,
     launcher: Option<FileId>,
-    trace: &mut Trace,
 ) -> Result<Interpreter> {
     let configured = descriptor.interpreter.as_str();
     let form = descriptor.interpreter_form();
@@ -88,35 +97,77 @@ pub(crate) fn resolve(
             .for_target(target));
         }
     }
-    let expected = descriptor
-        .python_version
-        .as_deref()
-        .and_then(PythonVersion::parse);
-    let (kind, version) = identify(&path, is_symlink, expected);
-    trace.note(|| {
-        let what = match kind {
-            Kind::Binary => "an interpreter binary",
-            Kind::Script => "a #! wrapper script",
-            Kind::Unknown => "a binary of unknown version",
-        };
-        let version = version.map_or("unknown".into(), |v| v.to_string());
-        format!(
-            "interpreter: {configured:?} ({}) is {}, {what}, Python {version}",
-            form.describe(),
-            show_path(&path)
-        )
-    });
-    if let (Some(expected), Some(actual)) = (expected, version) {
-        if expected != actual {
-            return Err(version_mismatch(&path, expected, actual, target));
-        }
-    }
     Ok(Interpreter {
         form,
         path,
-        kind,
-        version,
+        kind: Kind::Unknown,
+        version: None,
+        stamp: sys::content_stamp(&meta),
+        identified: false,
+        is_symlink,
+        configured: configured.to_string(),
     })
+}
+
+impl Interpreter {
+    /// Learns what the file is (see [`identify`]) unless that is known already, and refuses a version
+    /// other than `expected`.
+    pub(crate) fn identify(
+        &mut self,
+        expected: Option<PythonVersion>,
+        target: &str,
+        trace: &mut Trace,
+    ) -> Result<()> {
+        if self.identified {
+            return Ok(());
+        }
+        (self.kind, self.version) = identify(&self.path, self.is_symlink, expected);
+        self.identified = true;
+        self.note(trace);
+        if let (Some(expected), Some(actual)) = (expected, self.version) {
+            if expected != actual {
+                return Err(version_mismatch(&self.path, expected, actual, target));
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes what the file is from a run-time venv's record, made for this same file ([`Self::stamp`] is
+    /// in the venv's key), so it is not read again. The version check passed when the venv was made.
+    pub(crate) fn recorded(
+        &mut self,
+        kind: Kind,
+        version: Option<PythonVersion>,
+        trace: &mut Trace,
+    ) {
+        if self.identified {
+            return;
+        }
+        (self.kind, self.version) = (kind, version);
+        self.identified = true;
+        self.note(trace);
+        trace.note(|| {
+            "interpreter: known from the run-time venv's record, made for this same file (not read again)"
+                .into()
+        });
+    }
+
+    fn note(&self, trace: &mut Trace) {
+        trace.note(|| {
+            let what = match self.kind {
+                Kind::Binary => "an interpreter binary",
+                Kind::Script => "a #! wrapper script",
+                Kind::Unknown => "a binary of unknown version",
+            };
+            let version = self.version.map_or("unknown".into(), |v| v.to_string());
+            format!(
+                "interpreter: {:?} ({}) is {}, {what}, Python {version}",
+                self.configured,
+                self.form.describe(),
+                show_path(&self.path)
+            )
+        });
+    }
 }
 
 pub(crate) fn version_mismatch(

@@ -8,6 +8,7 @@
 //! escapes `"`, `\` and the control characters (`\b`, `\f`, `\n`, `\r`, `\t`, else `\u00XX`) and
 //! nothing else, as serde_json did, so the descriptor's canonical bytes are unchanged.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// A reader over one JSON document. Errors are messages without the position; [`Reader::error`] adds it.
@@ -148,22 +149,29 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn string(&mut self) -> Result<String, String> {
+        self.str().map(Cow::into_owned)
+    }
+
+    /// A string, borrowed from the input when it has no escapes (the common case: no allocation, and no
+    /// UTF-8 check when it is all ASCII).
+    pub(crate) fn str(&mut self) -> Result<Cow<'a, str>, String> {
         if self.peek() != Some(b'"') {
             return Err(self.invalid_type("a string"));
         }
         self.pos += 1;
-        // The common case: no escape, so the text is one slice of the input.
-        let rest = &self.bytes[self.pos..];
-        if let Some(end) = rest
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        {
-            if rest[end] == b'"' {
-                let text = std::str::from_utf8(&rest[..end])
-                    .map_err(|_| self.error("invalid unicode code point"))?;
-                self.pos += end + 1;
-                return Ok(text.to_owned());
-            }
+        let bytes: &'a [u8] = self.bytes;
+        let rest = &bytes[self.pos..];
+        let (end, ascii) = plain_run(rest);
+        if rest.get(end) == Some(&b'"') {
+            let text = &rest[..end];
+            let text = if ascii {
+                // SAFETY: every byte of `text` is below 0x80 (`plain_run` checked), so it is UTF-8.
+                unsafe { std::str::from_utf8_unchecked(text) }
+            } else {
+                std::str::from_utf8(text).map_err(|_| self.error("invalid unicode code point"))?
+            };
+            self.pos += end + 1;
+            return Ok(Cow::Borrowed(text));
         }
         let mut out = Vec::new();
         loop {
@@ -193,7 +201,9 @@ impl<'a> Reader<'a> {
         }
         // Escapes push whole UTF-8 sequences and `"`/`\` never occur inside a multi-byte one, so the
         // raw runs keep their boundaries: checking the whole is checking every run.
-        String::from_utf8(out).map_err(|_| self.error("invalid unicode code point"))
+        String::from_utf8(out)
+            .map(Cow::Owned)
+            .map_err(|_| self.error("invalid unicode code point"))
     }
 
     fn escape(&mut self, out: &mut Vec<u8>) -> Result<(), String> {
@@ -281,7 +291,7 @@ impl<'a> Reader<'a> {
     pub(crate) fn object(
         &mut self,
         expected: &str,
-        mut entry: impl FnMut(&mut Self, String) -> Result<(), String>,
+        mut entry: impl FnMut(&mut Self, Cow<'a, str>) -> Result<(), String>,
     ) -> Result<(), String> {
         if self.peek() != Some(b'{') {
             return Err(self.invalid_type(expected));
@@ -294,7 +304,7 @@ impl<'a> Reader<'a> {
             if self.peek() != Some(b'"') {
                 return Err(self.error("key must be a string"));
             }
-            let key = self.string()?;
+            let key = self.str()?;
             self.expect(b':', "`:`")?;
             entry(self, key)?;
             if self.eat(b',') {
@@ -303,6 +313,39 @@ impl<'a> Reader<'a> {
             return self.expect(b'}', "`,` or `}`");
         }
     }
+}
+
+/// The length of the run of bytes at the start of `bytes` that a string can hold as they are (no `"`,
+/// `\\` or control character), and whether they are all ASCII. Eight bytes at a time: a descriptor's
+/// strings are paths, and this is most of the launcher's parsing.
+fn plain_run(bytes: &[u8]) -> (usize, bool) {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // A high bit in the result for each byte that is zero (exactly where the first one is).
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let mut high = 0;
+    let mut i = 0;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_ne_bytes(word);
+        let special = zero(w ^ (ONES * u64::from(b'"')))
+            | zero(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        if special != 0 {
+            break;
+        }
+        high |= w & HIGH;
+        i += 8;
+    }
+    while let Some(&b) = bytes.get(i) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        high |= u64::from(b & 0x80);
+        i += 1;
+    }
+    (i, high == 0)
 }
 
 /// A compact JSON writer. Values, keys and the ends of arrays and objects are written in order; the
@@ -439,6 +482,28 @@ fn push_string(out: &mut String, value: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_eight_byte_scan_agrees_with_a_byte_by_byte_one() {
+        let naive = |bytes: &[u8]| {
+            let end = bytes
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(bytes.len());
+            (end, bytes[..end].is_ascii())
+        };
+        // Every byte value at every position of a 19-byte run of plain ASCII or of non-ASCII, so each
+        // lands in the first and second word and in the tail, beside every kind of neighbour.
+        for filler in [b'a', 0x7f, 0x80, 0xc3, 0xff, b' '] {
+            for pos in 0..19 {
+                for byte in 0..=255u8 {
+                    let mut bytes = vec![filler; 19];
+                    bytes[pos] = byte;
+                    assert_eq!(plain_run(&bytes), naive(&bytes), "{bytes:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn strings_round_trip_with_serde_json_escapes() {

@@ -203,9 +203,24 @@ fn discovery(env: &Environment, invoked: Option<PathBuf>, real: RealPath) -> Dis
 fn absolute(path: &Path) -> PathBuf {
     let joined = match path.is_relative().then(std::env::current_dir) {
         Some(Ok(cwd)) => cwd.join(path),
-        _ => path.to_path_buf(),
+        _ => return clean_absolute(path),
     };
     joined.components().collect()
+}
+
+/// An absolute path with its `.` segments and doubled slashes gone; as it is when it has none (the usual
+/// `AT_EXECFN`), without taking it apart.
+fn clean_absolute(path: &Path) -> PathBuf {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let untidy = bytes.windows(2).any(|w| w == b"//")
+        || bytes.windows(3).any(|w| w == b"/./")
+        || bytes.ends_with(b"/.")
+        || (bytes.len() > 1 && bytes.ends_with(b"/"));
+    if untidy {
+        path.components().collect()
+    } else {
+        path.to_path_buf()
+    }
 }
 
 fn exec_error(program: &Path, interpreter: &Path, err: &std::io::Error) -> Error {
@@ -223,5 +238,35 @@ fn exec_error(program: &Path, interpreter: &Path, err: &std::io::Error) -> Error
             "make the interpreter executable, or check the file system is not mounted noexec",
         ),
         _ => Error::os(format!("cannot execute {}: {err}", show(program)), "check the interpreter and the venv"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tidy_absolute_path_is_kept_and_an_untidy_one_cleaned_as_components_would() {
+        for path in [
+            "/",
+            "/a",
+            "/a/b.runfiles/c",
+            "//a",
+            "/a//b",
+            "/a/./b",
+            "/a/.",
+            "/a/b/",
+            "/./a",
+            "/a/../b",
+            "/a/.b",
+            "/a/b.",
+            "/.a/",
+            "/a/..",
+            "///",
+        ] {
+            let path = Path::new(path);
+            let by_components: PathBuf = path.components().collect();
+            assert_eq!(clean_absolute(path), by_components, "{path:?}");
+        }
     }
 }

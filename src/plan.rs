@@ -79,13 +79,12 @@ pub(crate) fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
         .map_err(|e| e.for_target(target))?;
     let files = resolve_files(d, &runfiles, inv.env)?;
     coverage::trace(files.coverage_tool.as_deref(), trace);
-    let interpreter = interpreter::resolve(
+    let mut interpreter = interpreter::resolve(
         d,
         &runfiles,
         files.interpreter,
         inv.env.get("PATH"),
         inv.launcher_id,
-        trace,
     )?;
     let cache = CacheEnv {
         xdg_cache_home: inv.env.get("XDG_CACHE_HOME").map(OsStr::to_owned),
@@ -96,12 +95,11 @@ pub(crate) fn build(inv: &Invocation, trace: &mut Trace) -> Result<Plan> {
     let request = venv::Request {
         descriptor: d,
         runfiles: &runfiles,
-        interpreter: &interpreter,
         build_time_venv: files.venv_dir,
         build_time_python: files.venv_python,
         cache: &cache,
     };
-    let venv = venv::prepare(&request, trace)?;
+    let venv = venv::prepare(&request, &mut interpreter, trace)?;
     debug::trace_import_path(&venv, trace);
 
     let args = assemble_argv(

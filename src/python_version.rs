@@ -65,7 +65,9 @@ impl PythonVersion {
 
     /// `lib/pythonX.Y[t]/site-packages`, relative to a venv (where CPython's `site` looks).
     pub fn site_packages(self) -> String {
-        format!("lib/python{self}/site-packages")
+        let mut out = self.lib_dir();
+        out.push_str("/site-packages");
+        out
     }
 }
 

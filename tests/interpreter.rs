@@ -276,3 +276,77 @@ fn launchers_naming_each_other_as_interpreter_stop_with_a_clear_error() {
         );
     }
 }
+
+/// The strace log of one launch of `app`, up to its `execve` of Python: what it opened and examined.
+fn paths_touched_before_exec(app: &App, env: &[(&str, &str)]) -> String {
+    let log = app.sandbox.path("strace.log");
+    let mut cmd = app.sandbox.command("strace").arg("-f").arg("-o").arg(&log);
+    for (k, v) in env {
+        cmd = cmd.env(k, v);
+    }
+    cmd.arg(app.bin()).run().ok();
+    let log = fs::read_to_string(&log).unwrap();
+    let mut execs = 0;
+    log.lines()
+        .take_while(|l| {
+            execs += l.contains("execve(") as u32;
+            execs < 2
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_warm_run_time_venv_knows_its_interpreter_until_the_file_changes() {
+    let mut app = App::hello();
+    let interpreter = app.sandbox.path("py/python3.11");
+    fs::create_dir_all(interpreter.parent().unwrap()).unwrap();
+    symlink(PYTHON, &interpreter).unwrap();
+    app.set("interpreter", json!(interpreter.to_str().unwrap()));
+    app.finalize();
+    let cold = app.command().env("PY_LAUNCHER_DEBUG", "1").run().ok();
+    assert!(
+        cold.stderr()
+            .contains("an interpreter binary, Python 3.11\n"),
+        "{cold}"
+    );
+    assert!(cold.stderr().contains("venv: created"), "{cold}");
+
+    // Warm: what the file is comes from the venv's record; the interpreter file is not opened.
+    let warm = app.command().env("PY_LAUNCHER_DEBUG", "1").run().ok();
+    assert!(warm.stderr().contains("venv: reusing"), "{warm}");
+    assert!(
+        warm.stderr()
+            .contains("known from the run-time venv's record"),
+        "{warm}"
+    );
+    assert_eq!(warm.report()["base_executable"], PYTHON);
+    let touched = paths_touched_before_exec(&app, &[]);
+    let opened = format!("openat(AT_FDCWD, \"{}\"", interpreter.display());
+    assert!(
+        !touched.contains(&opened),
+        "a warm launch read the interpreter:\n{touched}"
+    );
+    assert!(
+        touched.contains("venv-"),
+        "not a warm run-time launch:\n{touched}"
+    );
+
+    // The same path now holds a wrapper script: another file, so the record is not believed; the
+    // script is read, identified and bypassed, in a venv of its own.
+    fs::remove_file(&interpreter).unwrap();
+    fs::write(&interpreter, format!("#!/bin/sh\nexec {PYTHON} \"$@\"\n")).unwrap();
+    fs::set_permissions(
+        &interpreter,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let changed = app.command().env("PY_LAUNCHER_DEBUG", "1").run().ok();
+    assert!(
+        changed.stderr().contains("a #! wrapper script"),
+        "{changed}"
+    );
+    assert!(changed.stderr().contains("is bypassed"), "{changed}");
+    assert!(changed.stderr().contains("venv: created"), "{changed}");
+    assert_eq!(changed.report()["base_executable"], PYTHON);
+}

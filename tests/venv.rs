@@ -540,7 +540,7 @@ fn every_kind_of_venv_damage_is_detected_and_rebuilt() {
     let venv = venv_dir(app.command());
     let site = venv.join("lib/python3.11/site-packages");
     type Damage = fn(&Path, &Path);
-    let damages: [(&str, Damage); 8] = [
+    let damages: [(&str, Damage); 10] = [
         ("pyvenv.cfg missing", |v, _| {
             fs::remove_file(v.join("pyvenv.cfg")).unwrap()
         }),
@@ -564,6 +564,14 @@ fn every_kind_of_venv_damage_is_detected_and_rebuilt() {
         }),
         ("interpreter link missing", |v, _| {
             fs::remove_file(v.join("bin/python3.11")).unwrap()
+        }),
+        ("interpreter link pointing elsewhere", |v, _| {
+            fs::remove_file(v.join("bin/python3.11")).unwrap();
+            std::os::unix::fs::symlink("/bin/false", v.join("bin/python3.11")).unwrap()
+        }),
+        ("alias link replaced by a file", |v, _| {
+            fs::remove_file(v.join("bin/python")).unwrap();
+            fs::write(v.join("bin/python"), "").unwrap()
         }),
     ];
     for (what, damage) in damages {

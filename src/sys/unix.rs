@@ -31,6 +31,31 @@ pub(crate) fn file_id_of(meta: &Metadata) -> FileId {
     }
 }
 
+/// What changes when a file is replaced, written or touched: device, inode, size, and the modification
+/// and status-change times in nanoseconds. Nobody can set a status-change time back (short of root
+/// setting the clock), so an equal stamp means the content seen before.
+pub(crate) fn content_stamp(meta: &Metadata) -> [u64; 5] {
+    [
+        meta.dev(),
+        meta.ino(),
+        meta.size(),
+        nanos(meta.mtime(), meta.mtime_nsec()),
+        nanos(meta.ctime(), meta.ctime_nsec()),
+    ]
+}
+
+/// A directory's modification time in nanoseconds: it changes whenever an entry is added, removed or
+/// replaced in it.
+pub(crate) fn modified_nanos(meta: &Metadata) -> u64 {
+    nanos(meta.mtime(), meta.mtime_nsec())
+}
+
+fn nanos(secs: i64, nsec: i64) -> u64 {
+    (secs as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(nsec as u64)
+}
+
 pub(crate) fn is_executable(meta: &Metadata) -> bool {
     meta.is_file() && meta.permissions().mode() & 0o111 != 0
 }

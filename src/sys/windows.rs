@@ -26,6 +26,24 @@ pub(crate) fn file_id_of(meta: &Metadata) -> FileId {
     }
 }
 
+/// What changes when a file is replaced or written: size, last write and creation times.
+pub(crate) fn content_stamp(meta: &Metadata) -> [u64; 5] {
+    use std::os::windows::fs::MetadataExt;
+    [
+        0,
+        0,
+        meta.file_size(),
+        meta.last_write_time(),
+        meta.creation_time(),
+    ]
+}
+
+/// A directory's last write time (100 ns units): it changes when an entry is added or removed.
+pub(crate) fn modified_nanos(meta: &Metadata) -> u64 {
+    use std::os::windows::fs::MetadataExt;
+    meta.last_write_time()
+}
+
 pub(crate) fn is_executable(meta: &Metadata) -> bool {
     meta.is_file()
 }

@@ -16,7 +16,7 @@ use super::pth;
 use super::{note_wrapper_bypassed, Request, Venv, VenvKind};
 use crate::debug::Trace;
 use crate::error::Result;
-use crate::interpreter::{self, Kind};
+use crate::interpreter::{self, Interpreter, Kind};
 use crate::python_version::PythonVersion;
 use crate::sys;
 
@@ -81,8 +81,11 @@ pub(crate) fn linked_site_packages(request: &Request) -> Option<String> {
 /// Decides what a new venv holds, and its `.pth` content. Runs the interpreter once if its version or
 /// real executable cannot be told otherwise (a wrapper script must not be the venv's python: it would
 /// leave the venv).
-pub(crate) fn layout(request: &Request, trace: &mut Trace) -> Result<(Layout, Vec<u8>)> {
-    let interp = request.interpreter;
+pub(crate) fn layout(
+    request: &Request,
+    interp: &Interpreter,
+    trace: &mut Trace,
+) -> Result<(Layout, Vec<u8>)> {
     let target = request.descriptor.target.as_str();
     let (interpreter, version) = match (interp.kind, interp.version) {
         (Kind::Binary, Some(version)) => (interp.path.clone(), version),
@@ -127,8 +130,14 @@ pub(crate) fn layout(request: &Request, trace: &mut Trace) -> Result<(Layout, Ve
 }
 
 /// Builds the venv in a temporary directory and renames it into place. `Ok(false)` when another launch
-/// won the race and its venv is valid.
-pub(crate) fn create(layout: &Layout, pth: &[u8], base: &Path, name: &str) -> io::Result<bool> {
+/// won the race and its venv is valid. `identified`: what the interpreter file is, for the record.
+pub(crate) fn create(
+    layout: &Layout,
+    identified: (Kind, Option<PythonVersion>),
+    pth: &[u8],
+    base: &Path,
+    name: &str,
+) -> io::Result<bool> {
     cache::sweep(base);
     let final_dir = base.join(name);
     let temp = base.join(format!(".tmp-{name}-{}", std::process::id()));
@@ -137,7 +146,7 @@ pub(crate) fn create(layout: &Layout, pth: &[u8], base: &Path, name: &str) -> io
     }
     sys::create_private_dir(&temp, false)?;
     checkpoint("tempdir");
-    let result = fill(layout, pth, &temp).and_then(|()| {
+    let result = fill(layout, identified, pth, &temp).and_then(|()| {
         checkpoint("filled");
         publish(&temp, &final_dir, layout)
     });
@@ -186,7 +195,12 @@ pub(crate) fn unique_trash_name() -> String {
     format!(".trash-{}-{nanos}", std::process::id())
 }
 
-fn fill(layout: &Layout, pth: &[u8], dir: &Path) -> io::Result<()> {
+fn fill(
+    layout: &Layout,
+    identified: (Kind, Option<PythonVersion>),
+    pth: &[u8],
+    dir: &Path,
+) -> io::Result<()> {
     let bin = dir.join(BIN_DIR);
     sys::create_private_dir(&bin, false)?;
     sys::symlink(&layout.interpreter, &bin.join(&layout.bin_name))?;
@@ -210,8 +224,12 @@ fn fill(layout: &Layout, pth: &[u8], dir: &Path) -> io::Result<()> {
         write_new(&site.join(PTH_NAME), pth)?;
     }
     checkpoint("site-packages");
-    // Last: a venv without its record is never used.
-    write_new(&dir.join(RECORD_NAME), &cache::record(layout))
+    // Last: a venv without its record is never used. `bin/` is complete: its time is final.
+    let bin_modified = sys::modified_nanos(&fs::symlink_metadata(&bin)?);
+    write_new(
+        &dir.join(RECORD_NAME),
+        &cache::record(layout, identified, bin_modified),
+    )
 }
 
 fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {

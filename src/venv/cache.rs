@@ -16,23 +16,23 @@ use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use super::builder::{self, link_target, linked_site_packages, Layout};
-use super::pth::PTH_NAME;
+use super::layout::{BIN_DIR, LIB_DIR, MODULES, PTH_NAME};
 use super::{note_wrapper_bypassed, Request, Venv, BINARY_INFO_MODULE, BUILD_INFO_MODULE};
 use crate::debug::Trace;
 use crate::environment::os_from_bytes;
 use crate::error::{show_path, Error, Result};
 use crate::hash::Fnv;
-use crate::interpreter::Kind;
+use crate::interpreter::{Interpreter, Kind};
 use crate::limits::MAX_RECORD_LEN;
 use crate::python_version::PythonVersion;
 use crate::runfiles::{normalize_lexically, Mode};
 use crate::sys;
 
 /// Bumped whenever the run-time venv's layout changes, so old entries are never reused.
-const LAYOUT_VERSION: &str = "py-launcher run-time venv 2";
+const LAYOUT_VERSION: &str = "py-launcher run-time venv 3";
 /// The record's file name in each venv, and its first line.
 pub(crate) const RECORD_NAME: &str = "py-launcher-venv.txt";
-const RECORD_HEADER: &str = "py-launcher venv record 2";
+const RECORD_HEADER: &str = "py-launcher venv record 3";
 /// Run-time venvs not used for this long are removed when another venv is created.
 pub(crate) const STALE_AFTER: Duration = Duration::from_secs(14 * 24 * 3600);
 /// A warm launch refreshes the record's modification time (the last-use stamp) when it is older than
@@ -63,8 +63,16 @@ pub fn cache_bases(env: &super::CacheEnv) -> Vec<PathBuf> {
 
 /// Finds a valid run-time venv in the first trusted location that has one, else makes one in the first
 /// trusted location that takes it.
-pub(crate) fn run_time(request: &Request, reason: String, trace: &mut Trace) -> Result<Venv> {
-    let name = format!("venv-{:016x}", cache_key(request));
+///
+/// The interpreter is identified only on the way to making one: a venv found here was made for the same
+/// interpreter file (its stamp is in the key), and its record says what that file is.
+pub(crate) fn run_time(
+    request: &Request,
+    interpreter: &mut Interpreter,
+    reason: String,
+    trace: &mut Trace,
+) -> Result<Venv> {
+    let name = format!("venv-{:016x}", cache_key(request, interpreter));
     let bases = cache_bases(request.cache);
     let mut refusals: Vec<String> = Vec::new();
     let mut distrusted = false;
@@ -73,7 +81,7 @@ pub(crate) fn run_time(request: &Request, reason: String, trace: &mut Trace) -> 
         match trust(base) {
             Ok(exists) => {
                 if exists {
-                    if let Some(venv) = find(request, &base.join(&name), trace) {
+                    if let Some(venv) = find(request, interpreter, &base.join(&name), trace) {
                         return Ok(Venv { reason, ..venv });
                     }
                 }
@@ -92,7 +100,12 @@ pub(crate) fn run_time(request: &Request, reason: String, trace: &mut Trace) -> 
         }
     }
 
-    let (layout, pth) = builder::layout(request, trace)?;
+    interpreter.identify(
+        super::expected_version(request),
+        &request.descriptor.target,
+        trace,
+    )?;
+    let (layout, pth) = builder::layout(request, interpreter, trace)?;
     for base in trusted {
         if let Err((why, unsafe_)) = ensure_base(base) {
             trace.note(|| {
@@ -106,7 +119,8 @@ pub(crate) fn run_time(request: &Request, reason: String, trace: &mut Trace) -> 
             continue;
         }
         let dir = base.join(&name);
-        match builder::create(&layout, &pth, base, &name) {
+        let identified = (interpreter.kind, interpreter.version);
+        match builder::create(&layout, identified, &pth, base, &name) {
             Ok(created_here) => {
                 trace.note(|| {
                     let who = if created_here {
@@ -267,12 +281,17 @@ fn ensure_base(base: &Path) -> std::result::Result<(), (String, bool)> {
 }
 
 /// A warm hit: the record is there and matches this launch, and the venv is whole. Also refreshes the
-/// last-use stamp, at most once a day.
-fn find(request: &Request, dir: &Path, trace: &mut Trace) -> Option<Venv> {
+/// last-use stamp, at most once a day, and tells the interpreter what it is, from the record.
+fn find(
+    request: &Request,
+    interpreter: &mut Interpreter,
+    dir: &Path,
+    trace: &mut Trace,
+) -> Option<Venv> {
     // Reading the record is the existence check too; only when it fails is the directory itself looked at
     // (cold path), to tell "not made yet" from "damaged".
     let opened = sys::open_regular(&dir.join(RECORD_NAME), MAX_RECORD_LEN);
-    let (layout, problem) = match opened {
+    let (found, problem) = match opened {
         Err(_) if fs::symlink_metadata(dir).is_err() => return None,
         Err(e) => (None, Some(format!("its record cannot be read ({e})"))),
         Ok((file, meta)) => {
@@ -280,32 +299,35 @@ fn find(request: &Request, dir: &Path, trace: &mut Trace) -> Option<Venv> {
             // meanwhile fails to parse or to match, and is rebuilt.
             let mut bytes = vec![0u8; meta.len() as usize];
             let read = io::Read::read_exact(&mut &file, &mut bytes);
-            match read.ok().and_then(|()| parse_record(&bytes, request)) {
+            match read.ok().and_then(|()| Record::parse(&bytes)) {
                 None => (None, Some("its record is damaged".to_string())),
-                Some(layout) => {
-                    let problem = if request.interpreter.kind == Kind::Binary
-                        && layout.interpreter != request.interpreter.path
-                    {
-                        Some(format!(
-                            "its record names the interpreter {}",
-                            show_path(&layout.interpreter)
-                        ))
-                    } else {
-                        damage(dir, &layout)
-                    };
+                Some(record) => {
+                    let layout = record.layout(request);
+                    let problem =
+                        if record.kind == Kind::Binary && layout.interpreter != interpreter.path {
+                            Some(format!(
+                                "its record names the interpreter {}",
+                                show_path(&layout.interpreter)
+                            ))
+                        } else {
+                            damage(dir, &layout, record.bin_modified)
+                        };
                     if problem.is_none() {
                         refresh_stamp(&file, &meta);
+                        // Not closed: O_CLOEXEC closes it at the exec, one system call fewer.
+                        std::mem::forget(file);
                     }
-                    (Some(layout), problem)
+                    (Some((record, layout)), problem)
                 }
             }
         }
     };
-    match (problem, layout) {
-        (None, Some(layout)) => {
+    match (problem, found) {
+        (None, Some((record, layout))) => {
+            interpreter.recorded(record.kind, record.named, trace);
             trace.note(|| format!("venv: reusing {}", show_path(dir)));
-            if request.interpreter.kind == Kind::Script {
-                note_wrapper_bypassed(trace, &request.interpreter.path, &layout.interpreter);
+            if record.kind == Kind::Script {
+                note_wrapper_bypassed(trace, &interpreter.path, &layout.interpreter);
             }
             Some(layout.venv_at(dir, false, String::new()))
         }
@@ -338,16 +360,22 @@ fn refresh_stamp(file: &fs::File, meta: &fs::Metadata) {
 
 /// What is wrong with the venv at `dir` for `layout`, beyond its record: the interpreter link and its
 /// aliases, `pyvenv.cfg`, the `.pth` file and the modules, each missing, emptied or changed. One
-/// `readlink` or `lstat` each; sizes are compared with what the launcher wrote.
-pub(crate) fn damage(dir: &Path, layout: &Layout) -> Option<String> {
-    let bin = dir.join("bin");
-    let link = bin.join(&layout.bin_name);
-    let mut links: Vec<(PathBuf, PathBuf)> = vec![(link, layout.interpreter.clone())];
-    for alias in ALIASES {
-        if layout.bin_name != alias {
-            links.push((bin.join(alias), PathBuf::from(&layout.bin_name)));
+/// `lstat` each; sizes are compared with what the launcher wrote. The links are checked through `bin/`
+/// itself: a link cannot be changed in place, only removed or replaced, which changes its directory's
+/// modification time from the one recorded (`bin_modified`) when the links were made.
+pub(crate) fn damage(dir: &Path, layout: &Layout, bin_modified: u64) -> Option<String> {
+    let bin = dir.join(BIN_DIR);
+    match fs::symlink_metadata(&bin) {
+        Ok(meta) if meta.is_dir() && sys::modified_nanos(&meta) == bin_modified => {}
+        Ok(_) => {
+            return Some(format!(
+                "{} was changed after its links were made",
+                show_path(&bin)
+            ))
         }
+        Err(_) => return Some(format!("{} is missing", show_path(&bin))),
     }
+    let mut links: Vec<(PathBuf, PathBuf)> = Vec::new();
     let mut files: Vec<(PathBuf, u64)> = Vec::with_capacity(4);
     match &layout.link_to {
         Some(runfiles_venv) => {
@@ -355,7 +383,7 @@ pub(crate) fn damage(dir: &Path, layout: &Layout) -> Option<String> {
                 dir.join(super::VENV_CONFIG),
                 runfiles_venv.join(super::VENV_CONFIG),
             ));
-            links.push((dir.join("lib"), runfiles_venv.join("lib")));
+            links.push((dir.join(LIB_DIR), runfiles_venv.join(LIB_DIR)));
         }
         None => {
             files.push((
@@ -364,14 +392,9 @@ pub(crate) fn damage(dir: &Path, layout: &Layout) -> Option<String> {
             ));
             let site = dir.join(layout.site_packages_rel());
             files.push((site.join(PTH_NAME), layout.pth_len));
-            files.push((
-                site.join("bazel_build_info.py"),
-                BUILD_INFO_MODULE.len() as u64,
-            ));
-            files.push((
-                site.join("bazel_binary_info.py"),
-                BINARY_INFO_MODULE.len() as u64,
-            ));
+            for (name, content) in MODULES {
+                files.push((site.join(name), content.len() as u64));
+            }
         }
     }
     for (link, want) in links {
@@ -404,18 +427,27 @@ pub(crate) fn damage(dir: &Path, layout: &Layout) -> Option<String> {
     None
 }
 
-/// [`damage`], and also whether the venv's record is exactly this layout's (another launch's venv).
+/// [`damage`], and also whether the venv's record describes exactly this layout (another launch's venv).
 pub(crate) fn damage_with_record(dir: &Path, layout: &Layout) -> Option<String> {
-    match sys::read_regular(&dir.join(RECORD_NAME), MAX_RECORD_LEN) {
-        Ok(bytes) if bytes == record(layout) => damage(dir, layout),
+    match sys::read_regular(&dir.join(RECORD_NAME), MAX_RECORD_LEN)
+        .ok()
+        .as_deref()
+        .and_then(Record::parse)
+    {
+        Some(record) if record.matches(layout) => damage(dir, layout, record.bin_modified),
         _ => Some("its record is missing, unreadable or different".into()),
     }
 }
 
 /// The record written last into each venv: the facts a warm launch needs that a slow probe may have
-/// found (so the probe never runs twice), and the `.pth` length it checks. Values are escaped so any
-/// path bytes survive the line format.
-pub(crate) fn record(layout: &Layout) -> Vec<u8> {
+/// found (so the probe never runs twice), what the interpreter file was identified as (so a warm launch
+/// does not read it again), the `.pth` length and `bin/`'s modification time it checks. Values are
+/// escaped so any path bytes survive the line format.
+pub(crate) fn record(
+    layout: &Layout,
+    identified: (Kind, Option<PythonVersion>),
+    bin_modified: u64,
+) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(RECORD_HEADER.as_bytes());
     out.push(b'\n');
@@ -439,7 +471,22 @@ pub(crate) fn record(layout: &Layout) -> Vec<u8> {
     field("bin", layout.bin_name.as_encoded_bytes());
     field("version", layout.version.to_string().as_bytes());
     field("pth", layout.pth_len.to_string().as_bytes());
+    let (kind, named) = identified;
+    field("kind", kind_name(kind).as_bytes());
+    field(
+        "named",
+        named.map(|v| v.to_string()).unwrap_or_default().as_bytes(),
+    );
+    field("bin-modified", bin_modified.to_string().as_bytes());
     out
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Binary => "binary",
+        Kind::Script => "script",
+        Kind::Unknown => "unknown",
+    }
 }
 
 fn unescape(value: &[u8]) -> Option<Vec<u8>> {
@@ -460,49 +507,98 @@ fn unescape(value: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn parse_record(bytes: &[u8], request: &Request) -> Option<Layout> {
-    let mut lines = bytes.split(|b| *b == b'\n');
-    if lines.next()? != RECORD_HEADER.as_bytes() {
-        return None;
-    }
-    let (mut interpreter, mut bin_name, mut version, mut pth_len) = (None, None, None, None);
-    for line in lines.filter(|l| !l.is_empty()) {
-        let eq = line.iter().position(|b| *b == b'=')?;
-        let value = unescape(&line[eq + 1..])?;
-        match &line[..eq] {
-            b"interpreter" => interpreter = Some(PathBuf::from(os_from_bytes(value))),
-            b"bin" => bin_name = Some(os_from_bytes(value)),
-            b"version" => {
-                version = std::str::from_utf8(&value)
-                    .ok()
-                    .and_then(PythonVersion::parse)
+/// A parsed record (see [`record`]).
+struct Record {
+    interpreter: PathBuf,
+    bin_name: std::ffi::OsString,
+    version: PythonVersion,
+    pth_len: u64,
+    kind: Kind,
+    named: Option<PythonVersion>,
+    bin_modified: u64,
+}
+
+impl Record {
+    fn parse(bytes: &[u8]) -> Option<Record> {
+        let mut lines = bytes.split(|b| *b == b'\n');
+        if lines.next()? != RECORD_HEADER.as_bytes() {
+            return None;
+        }
+        let (mut interpreter, mut bin_name, mut version, mut pth_len) = (None, None, None, None);
+        let (mut kind, mut named, mut bin_modified) = (None, None, None);
+        let number = |value: &[u8]| std::str::from_utf8(value).ok()?.parse::<u64>().ok();
+        for line in lines.filter(|l| !l.is_empty()) {
+            let eq = line.iter().position(|b| *b == b'=')?;
+            let value = unescape(&line[eq + 1..])?;
+            match &line[..eq] {
+                b"interpreter" => interpreter = Some(PathBuf::from(os_from_bytes(value))),
+                b"bin" => bin_name = Some(os_from_bytes(value)),
+                b"version" => {
+                    version = std::str::from_utf8(&value)
+                        .ok()
+                        .and_then(PythonVersion::parse)
+                }
+                b"pth" => pth_len = number(&value),
+                b"kind" => {
+                    kind = [Kind::Binary, Kind::Script, Kind::Unknown]
+                        .into_iter()
+                        .find(|k| kind_name(*k).as_bytes() == value)
+                }
+                b"named" if value.is_empty() => named = Some(None),
+                b"named" => {
+                    named = Some(Some(PythonVersion::parse(
+                        std::str::from_utf8(&value).ok()?,
+                    )?))
+                }
+                b"bin-modified" => bin_modified = number(&value),
+                _ => {}
             }
-            b"pth" => pth_len = std::str::from_utf8(&value).ok()?.parse().ok(),
-            _ => {}
+        }
+        Some(Record {
+            interpreter: interpreter?,
+            bin_name: bin_name?,
+            version: version?,
+            pth_len: pth_len?,
+            kind: kind?,
+            named: named?,
+            bin_modified: bin_modified?,
+        })
+    }
+
+    /// The layout this record describes, for this launch's request.
+    fn layout(&self, request: &Request) -> Layout {
+        Layout {
+            interpreter: self.interpreter.clone(),
+            bin_name: self.bin_name.clone(),
+            version: self.version,
+            pth_len: self.pth_len,
+            link_to: link_target(request),
+            linked_site_packages: linked_site_packages(request),
+            system_site_packages: request.descriptor.system_site_packages,
         }
     }
-    Some(Layout {
-        interpreter: interpreter?,
-        bin_name: bin_name?,
-        version: version?,
-        pth_len: pth_len?,
-        link_to: link_target(request),
-        linked_site_packages: linked_site_packages(request),
-        system_site_packages: request.descriptor.system_site_packages,
-    })
+
+    fn matches(&self, layout: &Layout) -> bool {
+        self.interpreter == layout.interpreter
+            && self.bin_name == layout.bin_name
+            && self.version == layout.version
+            && self.pth_len == layout.pth_len
+    }
 }
 
 /// FNV-1a over every input that decides the venv's content. Inputs that would need real work to expand
 /// (the manifest's lines, a wrapper script's target) enter through their file identity instead.
-pub(crate) fn cache_key(request: &Request) -> u64 {
+///
+/// The interpreter enters with its path and its file's stamp: a venv found under this key was made for
+/// this very file, so its record may say what the file is (a binary or a wrapper script, which version).
+/// Upgrading the interpreter in place makes a new venv (and the sweep removes the old one later).
+pub(crate) fn cache_key(request: &Request, interpreter: &Interpreter) -> u64 {
     let d = request.descriptor;
     let mut h = Fnv::new();
     h.add(LAYOUT_VERSION.as_bytes());
     h.add(&TEMPLATES_HASH.to_le_bytes());
-    h.add(request.interpreter.path.as_os_str().as_encoded_bytes());
-    if request.interpreter.kind != Kind::Binary {
-        h.add(identity(&request.interpreter.path).as_bytes());
-    }
+    h.add(interpreter.path.as_os_str().as_encoded_bytes());
+    add_stamp(&mut h, interpreter.stamp);
     h.add(d.python_version.as_deref().unwrap_or("").as_bytes());
     h.add(&[d.system_site_packages as u8, d.import_all as u8]);
     h.add(d.workspace_name.as_bytes());
@@ -512,12 +608,12 @@ pub(crate) fn cache_key(request: &Request) -> u64 {
     match (request.runfiles.mode, &request.runfiles.manifest_path) {
         (Mode::Manifest, Some(manifest)) => {
             h.add(manifest.as_os_str().as_encoded_bytes());
-            h.add(identity(manifest).as_bytes());
+            add_stamp(&mut h, identity(manifest));
         }
         _ => {
             h.add(request.runfiles.root.as_os_str().as_encoded_bytes());
             if d.import_all {
-                h.add(identity(&request.runfiles.root).as_bytes());
+                add_stamp(&mut h, identity(&request.runfiles.root));
             }
         }
     }
@@ -527,22 +623,14 @@ pub(crate) fn cache_key(request: &Request) -> u64 {
     h.finish()
 }
 
-fn identity(path: &Path) -> String {
-    match fs::metadata(path) {
-        Ok(meta) => {
-            let modified = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-                .unwrap_or_default();
-            format!(
-                "{:?}:{}:{}",
-                sys::file_id_of(&meta),
-                meta.len(),
-                modified.as_nanos()
-            )
-        }
-        Err(_) => String::from("absent"),
+/// The file's stamp ([`sys::content_stamp`], through symlinks); zeros when it cannot be read.
+fn identity(path: &Path) -> [u64; 5] {
+    fs::metadata(path).map_or([0; 5], |meta| sys::content_stamp(&meta))
+}
+
+fn add_stamp(h: &mut Fnv, stamp: [u64; 5]) {
+    for part in stamp {
+        h.add(&part.to_le_bytes());
     }
 }
 

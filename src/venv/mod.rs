@@ -75,8 +75,6 @@ pub struct Request<'a> {
     pub descriptor: &'a Descriptor,
     /// The runfiles found.
     pub runfiles: &'a Runfiles,
-    /// The resolved interpreter.
-    pub interpreter: &'a Interpreter,
     /// The build-time venv's directory, when the runfiles hold it.
     pub build_time_venv: Option<PathBuf>,
     /// The build-time venv's python when it is not `bin/python3` (`VenvPolicy::python`).
@@ -85,7 +83,13 @@ pub struct Request<'a> {
     pub cache: &'a CacheEnv,
 }
 
-pub(crate) fn prepare(request: &Request, trace: &mut Trace) -> Result<Venv> {
+/// Chooses the venv. What the interpreter is ([`Interpreter::identify`]) is learnt here only when needed:
+/// a build-time venv needs it; a warm run-time venv's record already says it.
+pub(crate) fn prepare(
+    request: &Request,
+    interpreter: &mut Interpreter,
+    trace: &mut Trace,
+) -> Result<Venv> {
     let target = request.descriptor.target.as_str();
     let reason = match (
         &request.descriptor.venv,
@@ -100,31 +104,33 @@ pub(crate) fn prepare(request: &Request, trace: &mut Trace) -> Result<Venv> {
         (Some(rel), Mode::Directory, None) => {
             format!("the build-time venv {rel:?} is not in the runfiles")
         }
-        (Some(_), Mode::Directory, Some(dir)) => match check_build_time(request, dir) {
-            Ok(venv) => {
-                trace.note(|| format!("venv: build-time {} (usable)", show_path(&venv.dir)));
-                note_version_mismatch(request, trace);
-                return Ok(venv);
+        (Some(_), Mode::Directory, Some(dir)) => {
+            interpreter.identify(expected_version(request), target, trace)?;
+            match check_build_time(request, interpreter, dir) {
+                Ok(venv) => {
+                    trace.note(|| format!("venv: build-time {} (usable)", show_path(&venv.dir)));
+                    note_version_mismatch(request, interpreter, trace);
+                    return Ok(venv);
+                }
+                Err(why) => format!("the build-time venv {} is unusable: {why}", show_path(dir)),
             }
-            Err(why) => format!("the build-time venv {} is unusable: {why}", show_path(dir)),
-        },
+        }
     };
     trace.note(|| format!("venv: run-time, because {reason}"));
-    let venv = cache::run_time(request, reason, trace).map_err(|e| e.for_target(target))?;
-    note_version_mismatch(request, trace);
+    let venv =
+        cache::run_time(request, interpreter, reason, trace).map_err(|e| e.for_target(target))?;
+    note_version_mismatch(request, interpreter, trace);
     Ok(venv)
 }
 
 /// A site-packages path that names another Python version than the interpreter's is not refused:
 /// `site` will not find it, and the program is expected to add it itself. The trace says so.
-fn note_version_mismatch(request: &Request, trace: &mut Trace) {
+fn note_version_mismatch(request: &Request, interpreter: &Interpreter, trace: &mut Trace) {
     let Some(rel) = &request.descriptor.venv_policy.site_packages else {
         return;
     };
-    if let (Some(named), Some(actual)) = (
-        PythonVersion::in_site_packages(rel),
-        request.interpreter.version,
-    ) {
+    if let (Some(named), Some(actual)) = (PythonVersion::in_site_packages(rel), interpreter.version)
+    {
         if named != actual {
             trace.note(|| {
                 format!(
@@ -146,17 +152,21 @@ fn expected_version(request: &Request) -> Option<PythonVersion> {
 }
 
 /// The build-time venv's site-packages, relative to the venv.
-fn site_packages_rel(request: &Request) -> Option<String> {
+fn site_packages_rel(request: &Request, interpreter: &Interpreter) -> Option<String> {
     match &request.descriptor.venv_policy.site_packages {
         Some(rel) => Some(rel.clone()),
         None => expected_version(request)
-            .or(request.interpreter.version)
+            .or(interpreter.version)
             .map(PythonVersion::site_packages),
     }
 }
 
-fn check_build_time(request: &Request, dir: &Path) -> std::result::Result<Venv, String> {
-    if request.interpreter.kind == Kind::Script {
+fn check_build_time(
+    request: &Request,
+    interpreter: &Interpreter,
+    dir: &Path,
+) -> std::result::Result<Venv, String> {
+    if interpreter.kind == Kind::Script {
         return Err(
             "the interpreter is a wrapper script, which cannot serve as a venv's python".into(),
         );
@@ -164,7 +174,8 @@ fn check_build_time(request: &Request, dir: &Path) -> std::result::Result<Venv, 
     if request.descriptor.venv_policy.always_run_time {
         return Err("this launch always makes its venv at run time".into());
     }
-    let site_packages_rel = site_packages_rel(request).ok_or("the Python version is unknown")?;
+    let site_packages_rel =
+        site_packages_rel(request, interpreter).ok_or("the Python version is unknown")?;
     let python = request
         .build_time_python
         .clone()
