@@ -12,6 +12,13 @@ import shutil
 import subprocess
 
 PY_VERSION = "3.11"
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def venv_layout():
+    """The venv layout's one description (bazel/private/venv_layout.bzl), which the rules build from."""
+    with open(os.path.join(REPO, "bazel", "private", "venv_layout.bzl")) as f:
+        return json.loads(f.read().split("\nVENV_LAYOUT = ", 1)[1])
 
 MAIN_PY = """\
 import greet
@@ -116,22 +123,31 @@ class Binary:
             self._venv_files(out_pkg)
 
     def _venv_files(self, out_pkg):
-        """The build-time venv of docs/layout.md, generated in out/ and listed in the runfiles."""
-        venv_out = os.path.join(out_pkg, f"_{self.name}.venv")
-        site_rel = f"lib/python{PY_VERSION}/site-packages"
-        home = os.path.dirname(self.work.interpreter)
-        write(os.path.join(venv_out, "pyvenv.cfg"),
-              f"home = {home}\ninclude-system-site-packages = false\nversion = {PY_VERSION}\n")
-        symlink(self.work.interpreter, os.path.join(venv_out, "bin/python3"))
+        """The build-time venv the rules make for a platform runtime, from the layout description: pyvenv.cfg
+        naming `home`, bin/python3 a copy of the launcher in its venv_python mode (written by `finalize`),
+        the .pth with one relative line per import directory and the workspace root, then the
+        sys._base_executable line, and the two build-info modules."""
+        layout = venv_layout()
+        build_time = layout["build_time"]
+        self.venv_out = os.path.join(out_pkg, f"_{self.name}.venv")
+        site_rel = layout["site_packages"].replace("{version}", PY_VERSION)
+        values = {"{home}": os.path.dirname(self.work.interpreter), "{version}": PY_VERSION}
+        config = ""
+        for key, template in build_time["config"]:
+            for name, value in values.items():
+                template = template.replace(name, value)
+            config += layout["config_line"].replace("{key}", key).replace("{value}", template)
+        write(os.path.join(self.venv_out, layout["config"]), config)
         site_runfiles = f"{self.venv}/{site_rel}"
-        lines = [os.path.relpath(d, site_runfiles) for d in self.imports + ["_main"]]
-        write(os.path.join(venv_out, site_rel, "_py_launcher.pth"), "\n".join(lines) + "\n")
-        templates = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "templates")
-        for module in ("bazel_build_info.py", "bazel_binary_info.py"):
-            shutil.copy(os.path.join(templates, module), os.path.join(venv_out, site_rel, module))
-        for rel in ("pyvenv.cfg", "bin/python3", f"{site_rel}/_py_launcher.pth",
-                    f"{site_rel}/bazel_build_info.py", f"{site_rel}/bazel_binary_info.py"):
-            self.files[f"{self.venv}/{rel}"] = os.path.join(venv_out, rel)
+        lines = ["../" * len(site_runfiles.split("/")) + d for d in self.imports + ["_main"]]
+        lines.append(build_time["base_executable"]["platform"].replace("{interpreter}", json.dumps(self.work.interpreter)))
+        pth = f"{site_rel}/{layout['pth']}"
+        write(os.path.join(self.venv_out, pth), "\n".join(lines) + "\n")
+        templates = os.path.join(REPO, "templates")
+        for module in layout["modules"]:
+            shutil.copy(os.path.join(templates, module), os.path.join(self.venv_out, site_rel, module))
+        for rel in [layout["config"], build_time["python"], pth] + [f"{site_rel}/{m}" for m in layout["modules"]]:
+            self.files[f"{self.venv}/{rel}"] = os.path.join(self.venv_out, rel)
 
     def descriptor(self):
         d = {
@@ -154,6 +170,15 @@ class Binary:
         write(desc, json.dumps(self.descriptor(), indent=1) + "\n")
         subprocess.run([finalize_tool, "--launcher", launcher, "--descriptor", desc, "--output", exe],
                        check=True)
+        if self.venv and exe == self.exe:
+            # The venv's bin/python3, as the rules make it: the launcher in its venv_python mode.
+            python = os.path.join(self.venv_out, venv_layout()["build_time"]["python"])
+            desc = os.path.join(self.work.out, f"{self.name}.venv_python.json")
+            write(desc, json.dumps({"version": 1, "target": f"//app:{self.name}", "workspace_name": "_main",
+                                    "interpreter": self.work.interpreter, "venv_python": True}) + "\n")
+            os.makedirs(os.path.dirname(python), exist_ok=True)
+            subprocess.run([finalize_tool, "--launcher", launcher, "--descriptor", desc, "--output", python],
+                           check=True)
         return exe
 
     @property

@@ -30,6 +30,7 @@ load(
     "join_runfiles_path",
     "parse_python_version",
     "runfiles_path",
+    "venv_base_executable_line",
     "venv_config",
     "venv_pth_line",
     "venv_site_packages",
@@ -208,10 +209,6 @@ def _python_version(ctx, runtime, launcher_tc):
         fail("%s: python_version %r is not \"X.Y\" (or \"X.Yt\" for a free-threaded runtime)" % (ctx.label, version))
     return short
 
-# The .pth line that repairs sys._base_executable when pyvenv.cfg has no `home` (an in-build runtime):
-# CPython 3.11 then says the venv's own bin/python3, which `python -m venv` and friends would copy.
-_BASE_EXECUTABLE_FIXUP = "import sys, os; sys._base_executable = os.path.realpath(sys.executable) if sys._base_executable == sys.executable else sys._base_executable"
-
 def _write_venv(ctx, runtime, launcher_tc, python_version, import_dirs, workspace_root):
     """Declares the build-time venv (venv_layout.bzl, docs/layout.md) with no unresolved symlink, so caches accept it.
 
@@ -244,11 +241,13 @@ def _write_venv(ctx, runtime, launcher_tc, python_version, import_dirs, workspac
 
         # With `home` set, CPython takes sys._base_executable from realpath(bin/python3), which is this file
         # in bazel-out, not the base interpreter: name the interpreter (for `python -m venv` and friends).
-        fixup.append("import sys; sys._base_executable = %s" % json.encode(runtime.interpreter_path))
+        fixup.append(venv_base_executable_line(runtime.interpreter_path))
     else:
         ctx.actions.write(cfg, venv_config({}))
         root_symlinks[venv_path + "/" + VENV_PYTHON] = runtime.interpreter
-        fixup.append(_BASE_EXECUTABLE_FIXUP)
+        # Without `home` (an in-build runtime), CPython 3.11 says the venv's own bin/python3, which
+        # `python -m venv` and friends would copy: resolve the link instead.
+        fixup.append(venv_base_executable_line(None))
 
     site_packages = venv_site_packages(python_version)
     site = prefix + "/" + site_packages + "/"

@@ -77,6 +77,14 @@ def venv_config(values):
         lines.append(VENV_LAYOUT["config_line"].format(key = key, value = template.format(**values)))
     return "".join(lines)
 
+def venv_base_executable_line(interpreter_path):
+    """The build-time .pth's last line, which sets sys._base_executable: to interpreter_path for a platform
+    runtime, by resolving the venv's python link for an in-build one (interpreter_path None)."""
+    lines = VENV_LAYOUT["build_time"]["base_executable"]
+    if interpreter_path:
+        return lines["platform"].replace("{interpreter}", json.encode(interpreter_path))
+    return lines["in_build"]
+
 def venv_pth_line(site_packages_path, path):
     """The build-time .pth line for the runfiles path `path`, relative to the site-packages directory whose
     runfiles path is site_packages_path: one "../" per segment of it, up to the runfiles root."""

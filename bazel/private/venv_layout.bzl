@@ -17,7 +17,10 @@ Paths are relative to the venv's root, with "/" between segments.
   - "build_time": the venv the rules make in the runfiles. Its python is "python"; its .pth lines are
     "relative": each import directory's runfiles path behind one "../" per segment of the site-packages
     directory's own runfiles path, so the line names the same directory wherever the runfiles tree is.
-    After those lines comes one `import sys...` line that sets sys._base_executable (docs/layout.md).
+    After those lines comes "base_executable", the one `import sys...` line that sets sys._base_executable
+    (docs/layout.md): "platform" names the interpreter ({interpreter}: its absolute path as a JSON string),
+    "in_build" resolves the venv's python link. Python compiles and runs it on every start (about 0.16M
+    instructions, measured by scripts/bench).
   - "run_time": the venv the launcher makes in its cache. Its python is "bin/<the interpreter's file name>",
     a link to the interpreter, with "aliases" beside it linking to that name (an alias equal to the name is
     not made twice); its .pth lines are "absolute" directories; "record" is the cache's record of it. When
@@ -38,7 +41,11 @@ VENV_LAYOUT = {
     "build_time": {
         "python": "bin/python3",
         "config": [["home", "{home}"], ["include-system-site-packages", "false"]],
-        "pth_lines": "relative"
+        "pth_lines": "relative",
+        "base_executable": {
+            "platform": "import sys; sys._base_executable = {interpreter}",
+            "in_build": "import sys, os; sys._base_executable = os.path.realpath(sys.executable) if sys._base_executable == sys.executable else sys._base_executable"
+        }
     },
     "run_time": {
         "aliases": ["python3", "python"],
