@@ -76,7 +76,7 @@ pub struct VenvPolicy {
 
 /// The three forms of a `py_runtime` interpreter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InterpreterForm {
+pub(crate) enum InterpreterForm {
     /// `interpreter_path`: an absolute path on the machine that runs the binary.
     Absolute,
     /// `interpreter`: a File in the build, found through the runfiles.

@@ -21,7 +21,7 @@ use crate::sys::{self, FileId};
 
 /// What kind of file the interpreter is, as far as names and one small read tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// A real interpreter binary whose major.minor is known from its name or its stdlib directory.
     Binary,
     /// A `#!` script that starts the real interpreter (pyenv shim, wrapper): it cannot be a venv's python.
@@ -32,15 +32,15 @@ pub enum Kind {
 
 /// The resolved interpreter.
 #[derive(Debug, Clone)]
-pub struct Interpreter {
+pub(crate) struct Interpreter {
     /// How the descriptor named it.
-    pub form: InterpreterForm,
+    pub(crate) form: InterpreterForm,
     /// The absolute path it resolved to (not canonicalized).
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// What kind of file it is ([`Kind::Unknown`] until identified).
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     /// Its major.minor, when known without running it.
-    pub version: Option<PythonVersion>,
+    pub(crate) version: Option<PythonVersion>,
     /// The file's [`sys::content_stamp`] (through symlinks): a run-time venv is keyed by it, so a venv
     /// found in the cache was made for this very file and its record says what the file is.
     pub(crate) stamp: [u64; 5],

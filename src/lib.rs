@@ -6,7 +6,7 @@
 //!
 //! One module per concern: [`descriptor`] (the schema, runfiles paths), [`trailer`] (where it sits in
 //! the executable), [`stub`] (the drop-in text stubs), [`manifest`] and [`runfiles`] (finding files),
-//! [`interpreter`], [`python_version`], [`venv`] (decision, cache, builder, layout, `.pth`), [`hash`],
+//! `interpreter`, [`python_version`], [`venv`] (decision, cache, builder, layout, `.pth`), [`hash`],
 //! [`limits`] (shared with finalize), `depth` (the launcher-loop guard), `environment` (the inherited and
 //! the child's environment: the policy; how a variable is held is [`sys`]'s), `plan` (argv and
 //! environment), `coverage` (running under coverage.py),
@@ -18,7 +18,7 @@
 //!
 //! `pub(crate)` is the default: a module or item is public only when the binaries, the fuzz harness
 //! (`fuzz/harness.rs`) or the integration tests use it, or a public signature needs it; `coverage`,
-//! `debug`, `depth`, `environment`, `json` and `plan` are crate-private.
+//! `debug`, `depth`, `environment`, `interpreter`, `json` and `plan` are crate-private.
 
 pub mod arena;
 pub(crate) mod coverage;
@@ -29,7 +29,7 @@ pub(crate) mod environment;
 pub mod error;
 pub mod finalize;
 pub mod hash;
-pub mod interpreter;
+pub(crate) mod interpreter;
 pub(crate) mod json;
 pub mod launch;
 pub mod limits;

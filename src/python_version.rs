@@ -15,8 +15,9 @@ pub struct PythonVersion {
 }
 
 impl PythonVersion {
-    /// `major.minor` of a build with the GIL.
-    pub const fn new(major: u32, minor: u32) -> PythonVersion {
+    /// `major.minor` of a build with the GIL (the unit tests' shorthand).
+    #[cfg(test)]
+    pub(crate) const fn new(major: u32, minor: u32) -> PythonVersion {
         PythonVersion {
             major,
             minor,

@@ -1,3 +1,4 @@
+//! cargo-fuzz target `descriptor`: every input goes to `harness::descriptor` (`fuzz/harness.rs` says what it checks).
 #![no_main]
 
 #[path = "../harness.rs"]

@@ -1,3 +1,4 @@
+//! cargo-fuzz target `manifest`: every input goes to `harness::manifest` (`fuzz/harness.rs` says what it checks).
 #![no_main]
 
 #[path = "../harness.rs"]

@@ -1,3 +1,4 @@
+//! cargo-fuzz target `stub`: every input goes to `harness::stub` (`fuzz/harness.rs` says what it checks).
 #![no_main]
 
 #[path = "../harness.rs"]

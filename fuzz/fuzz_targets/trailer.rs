@@ -1,3 +1,4 @@
+//! cargo-fuzz target `trailer`: every input goes to `harness::trailer` (`fuzz/harness.rs` says what it checks).
 #![no_main]
 
 #[path = "../harness.rs"]

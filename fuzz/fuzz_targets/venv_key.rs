@@ -1,3 +1,4 @@
+//! cargo-fuzz target `venv_key`: every input goes to `harness::venv_key` (`fuzz/harness.rs` says what it checks).
 #![no_main]
 
 #[path = "../harness.rs"]

@@ -1,3 +1,4 @@
+//! cargo-fuzz target `words`: every input goes to `harness::words` (`fuzz/harness.rs` says what it checks).
 #![no_main]
 
 #[path = "../harness.rs"]

@@ -1,8 +1,6 @@
 //! The Bazel end-to-end driver: a real Bazel 4.2.3 (Debian's `bazel-bootstrap`) on the test workspace,
 //! shared by every `tests/bazel_*.rs` suite (their doc comments say what each covers).
 //!
-//! End-to-end tests of the Bazel rules (`bazel/`) with a real Bazel (Debian's `bazel-bootstrap`, 4.2.3).
-//!
 //! The test workspace is `tests/bazel/workspace`, used in place (Bazel writes nothing into it: the
 //! convenience symlinks are off). Everything generated lives under `$CARGO_TARGET_TMPDIR/bazel-e2e/`:
 //!
@@ -22,7 +20,7 @@
 //! Overrides: `PY_LAUNCHER_E2E_LAUNCHER` / `PY_LAUNCHER_E2E_FINALIZE` (other launcher executables).
 //!
 //! Tests are `#[ignore]`d (they need Bazel; about 30 s cold, 10 s warm); `scripts/test` and
-//! `scripts/test-bazel` run them with `--run-ignored all`. Each test
+//! `scripts/test-bazel` run them with `--run-ignored only -E 'binary(/^bazel_/)'`. Each test
 //! holds an exclusive lock on `bazel-e2e/lock` for its whole duration, so the cases run one at a time even
 //! under nextest (one process per test): they share one Bazel server and some cases build with flags that
 //! would change outputs another case is reading.
