@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use common::bazel::*;
-use common::PYTHON;
+use common::{entries_under, PYTHON};
 use serde_json::Value;
 
 /// The `.pyc` files (runfiles paths) of `//precompile:mylib` and `@pypi_bazel_runfiles//:runfiles`.
@@ -96,19 +96,10 @@ fn make_read_only(dir: &Path) {
 
 /// Every path under `dir` with its size and modification time.
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (u64, std::time::SystemTime)> {
-    let mut out = BTreeMap::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for entry in fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            let meta = fs::symlink_metadata(&path).unwrap();
-            if meta.is_dir() {
-                todo.push(path.clone());
-            }
-            out.insert(path, (meta.len(), meta.modified().unwrap()));
-        }
-    }
-    out
+    entries_under(dir)
+        .into_iter()
+        .map(|(path, meta)| (path, (meta.len(), meta.modified().unwrap())))
+        .collect()
 }
 
 /// Copies the built binary `precompile/<name>` and its runfiles to `<root>/precompile-copies/<name>/`.
