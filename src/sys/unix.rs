@@ -61,6 +61,11 @@ pub(crate) fn is_executable(meta: &Metadata) -> bool {
 }
 
 /// On Linux the kernel hands it over at exec (`AT_EUID`, the launcher never changes it): no system call.
+/// Where temporary files go when `TMPDIR` does not say.
+pub(crate) fn default_temp_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from("/tmp")
+}
+
 pub(crate) fn effective_uid() -> u32 {
     #[cfg(target_os = "linux")]
     // SAFETY: getauxval has no preconditions; AT_EUID is always present on Linux.

@@ -48,6 +48,11 @@ pub(crate) fn is_executable(meta: &Metadata) -> bool {
     meta.is_file()
 }
 
+/// Where temporary files go when `TMPDIR` does not say: the system's (`%TEMP%`, `%TMP%`, ...).
+pub(crate) fn default_temp_dir() -> PathBuf {
+    std::env::temp_dir()
+}
+
 pub(crate) fn effective_uid() -> u32 {
     0
 }

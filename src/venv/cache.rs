@@ -56,7 +56,7 @@ pub fn cache_bases(env: &super::CacheEnv) -> Vec<PathBuf> {
     } else if let Some(home) = absolute(&env.home) {
         bases.push(home.join(".cache/py-launcher"));
     }
-    let tmp = absolute(&env.tmpdir).unwrap_or_else(|| PathBuf::from("/tmp"));
+    let tmp = absolute(&env.tmpdir).unwrap_or_else(sys::default_temp_dir);
     bases.push(tmp.join(format!("py-launcher-{}", sys::effective_uid())));
     bases
 }
