@@ -105,6 +105,22 @@ pub(crate) fn invoked_path(argv0: Option<&OsString>) -> Option<PathBuf> {
     argv0.filter(|a| !a.is_empty()).map(PathBuf::from)
 }
 
+/// The wall-clock time, asked of the kernel directly. Through the vDSO (what `SystemTime::now` does) the
+/// first call looks the function up in the vDSO image and reads the kernel's time page: two page faults,
+/// dearer than one system call in a process that asks once and then execs.
+pub(crate) fn now() -> std::time::SystemTime {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec into the valid local it is given.
+    let rc = unsafe { libc::syscall(libc::SYS_clock_gettime, libc::CLOCK_REALTIME, &mut ts) };
+    match (rc, u64::try_from(ts.tv_sec), u32::try_from(ts.tv_nsec)) {
+        (0, Ok(secs), Ok(nanos)) => std::time::UNIX_EPOCH + std::time::Duration::new(secs, nanos),
+        _ => std::time::SystemTime::now(),
+    }
+}
+
 /// Whether the kernel started us in secure-execution mode (`AT_SECURE`: setuid, setgid or file
 /// capabilities), where the caller's environment must not be trusted.
 pub(crate) fn is_secure_exec() -> bool {

@@ -4,7 +4,7 @@
 //! module away so that a port needs no change to the policy modules.
 
 pub use super::std_runtime::start_up;
-pub(crate) use super::std_runtime::{invoked_path, open_own_executable, own_executable_path};
+pub(crate) use super::std_runtime::{invoked_path, now, open_own_executable, own_executable_path};
 
 /// std's runtime start-up reopened any closed standard descriptor without saying which: unknown.
 pub(crate) fn closed_at_start(_fd: i32) -> Option<bool> {

@@ -24,3 +24,8 @@ pub(crate) fn own_executable_path() -> Option<PathBuf> {
 pub(crate) fn invoked_path(argv0: Option<&OsString>) -> Option<PathBuf> {
     argv0.filter(|a| !a.is_empty()).map(PathBuf::from)
 }
+
+/// The wall-clock time.
+pub(crate) fn now() -> std::time::SystemTime {
+    std::time::SystemTime::now()
+}

@@ -66,7 +66,7 @@ pub(crate) fn process_exists(_pid: u32) -> bool {
 }
 
 pub use super::std_runtime::start_up;
-pub(crate) use super::std_runtime::{invoked_path, open_own_executable, own_executable_path};
+pub(crate) use super::std_runtime::{invoked_path, now, open_own_executable, own_executable_path};
 
 /// Runs the interpreter as a child and exits with its status; returns only if it could not start.
 pub(crate) fn exec(

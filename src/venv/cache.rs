@@ -347,7 +347,7 @@ fn find(
 /// The record's modification time is the venv's last use: refreshed when a day old, through the
 /// descriptor already open, so a warm launch writes nothing on other days.
 fn refresh_stamp(file: &fs::File, meta: &fs::Metadata) {
-    let now = SystemTime::now();
+    let now = sys::now();
     let old = meta
         .modified()
         .ok()
