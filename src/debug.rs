@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use crate::descriptor::InterpreterForm;
 use crate::environment::Environment;
 use crate::error::show;
-use crate::interpreter::Kind;
 use crate::json::Writer;
 use crate::plan::Plan;
 use crate::runfiles::{Mode, Runfiles};
@@ -292,11 +291,7 @@ pub(crate) fn plan_json(plan: &Plan, cwd: Option<&Path>) -> String {
     });
     w.key("path");
     lossy(&mut w, plan.interpreter.path.as_os_str());
-    w.key("kind").string(match plan.interpreter.kind {
-        Kind::Binary => "binary",
-        Kind::Script => "script",
-        Kind::Unknown => "unknown",
-    });
+    w.key("kind").string(plan.interpreter.kind.name());
     w.key("version")
         .opt_string(plan.interpreter.version.map(|v| v.to_string()).as_deref());
     w.end_object();

@@ -30,6 +30,20 @@ pub(crate) enum Kind {
     Unknown,
 }
 
+impl Kind {
+    /// Every kind.
+    pub(crate) const ALL: [Kind; 3] = [Kind::Binary, Kind::Script, Kind::Unknown];
+
+    /// Its name in the JSON plan and in a run-time venv's record.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Binary => "binary",
+            Kind::Script => "script",
+            Kind::Unknown => "unknown",
+        }
+    }
+}
+
 /// The resolved interpreter.
 #[derive(Debug, Clone)]
 pub(crate) struct Interpreter {
@@ -48,7 +62,6 @@ pub(crate) struct Interpreter {
     /// record ([`Interpreter::recorded`]).
     identified: bool,
     is_symlink: bool,
-    configured: String,
 }
 
 /// Resolves the descriptor's interpreter in its form (absolute, the runfiles path the caller already
@@ -105,28 +118,31 @@ pub(crate) fn resolve(
         stamp: sys::content_stamp(&meta),
         identified: false,
         is_symlink,
-        configured: configured.to_string(),
     })
 }
 
 impl Interpreter {
     /// Learns what the file is (see [`identify`]) unless that is known already, and refuses a version
-    /// other than `expected`.
-    pub(crate) fn identify(
-        &mut self,
-        expected: Option<PythonVersion>,
-        target: &str,
-        trace: &mut Trace,
-    ) -> Result<()> {
+    /// other than the descriptor's `python_version`.
+    pub(crate) fn identify(&mut self, descriptor: &Descriptor, trace: &mut Trace) -> Result<()> {
         if self.identified {
             return Ok(());
         }
+        let expected = descriptor
+            .python_version
+            .as_deref()
+            .and_then(PythonVersion::parse);
         (self.kind, self.version) = identify(&self.path, self.is_symlink, expected);
         self.identified = true;
-        self.note(trace);
+        self.note(descriptor, trace);
         if let (Some(expected), Some(actual)) = (expected, self.version) {
             if expected != actual {
-                return Err(version_mismatch(&self.path, expected, actual, target));
+                return Err(version_mismatch(
+                    &self.path,
+                    expected,
+                    actual,
+                    &descriptor.target,
+                ));
             }
         }
         Ok(())
@@ -136,6 +152,7 @@ impl Interpreter {
     /// in the venv's key), so it is not read again. The version check passed when the venv was made.
     pub(crate) fn recorded(
         &mut self,
+        descriptor: &Descriptor,
         kind: Kind,
         version: Option<PythonVersion>,
         trace: &mut Trace,
@@ -145,14 +162,14 @@ impl Interpreter {
         }
         (self.kind, self.version) = (kind, version);
         self.identified = true;
-        self.note(trace);
+        self.note(descriptor, trace);
         trace.note(|| {
             "interpreter: known from the run-time venv's record, made for this same file (not read again)"
                 .into()
         });
     }
 
-    fn note(&self, trace: &mut Trace) {
+    fn note(&self, descriptor: &Descriptor, trace: &mut Trace) {
         trace.note(|| {
             let what = match self.kind {
                 Kind::Binary => "an interpreter binary",
@@ -162,7 +179,7 @@ impl Interpreter {
             let version = self.version.map_or("unknown".into(), |v| v.to_string());
             format!(
                 "interpreter: {:?} ({}) is {}, {what}, Python {version}",
-                self.configured,
+                descriptor.interpreter,
                 self.form.describe(),
                 show_path(&self.path)
             )

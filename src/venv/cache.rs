@@ -100,11 +100,7 @@ pub(crate) fn run_time(
         }
     }
 
-    interpreter.identify(
-        super::expected_version(request),
-        &request.descriptor.target,
-        trace,
-    )?;
+    interpreter.identify(request.descriptor, trace)?;
     let (layout, pth) = builder::layout(request, interpreter, trace)?;
     for base in trusted {
         if let Err((why, unsafe_)) = ensure_base(base) {
@@ -324,7 +320,7 @@ fn find(
     };
     match (problem, found) {
         (None, Some((record, layout))) => {
-            interpreter.recorded(record.kind, record.named, trace);
+            interpreter.recorded(request.descriptor, record.kind, record.named, trace);
             trace.note(|| format!("venv: reusing {}", show_path(dir)));
             if record.kind == Kind::Script {
                 note_wrapper_bypassed(trace, &interpreter.path, &layout.interpreter);
@@ -472,21 +468,13 @@ pub(crate) fn record(
     field("version", layout.version.to_string().as_bytes());
     field("pth", layout.pth_len.to_string().as_bytes());
     let (kind, named) = identified;
-    field("kind", kind_name(kind).as_bytes());
+    field("kind", kind.name().as_bytes());
     field(
         "named",
         named.map(|v| v.to_string()).unwrap_or_default().as_bytes(),
     );
     field("bin-modified", bin_modified.to_string().as_bytes());
     out
-}
-
-fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Binary => "binary",
-        Kind::Script => "script",
-        Kind::Unknown => "unknown",
-    }
 }
 
 fn unescape(value: &[u8]) -> Option<Vec<u8>> {
@@ -539,11 +527,7 @@ impl Record {
                         .and_then(PythonVersion::parse)
                 }
                 b"pth" => pth_len = number(&value),
-                b"kind" => {
-                    kind = [Kind::Binary, Kind::Script, Kind::Unknown]
-                        .into_iter()
-                        .find(|k| kind_name(*k).as_bytes() == value)
-                }
+                b"kind" => kind = Kind::ALL.into_iter().find(|k| k.name().as_bytes() == value),
                 b"named" if value.is_empty() => named = Some(None),
                 b"named" => {
                     named = Some(Some(PythonVersion::parse(

@@ -105,7 +105,7 @@ pub(crate) fn prepare(
             format!("the build-time venv {rel:?} is not in the runfiles")
         }
         (Some(_), Mode::Directory, Some(dir)) => {
-            interpreter.identify(expected_version(request), target, trace)?;
+            interpreter.identify(request.descriptor, trace)?;
             match check_build_time(request, interpreter, dir) {
                 Ok(venv) => {
                     trace.note(|| format!("venv: build-time {} (usable)", show_path(&venv.dir)));
