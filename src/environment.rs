@@ -18,6 +18,10 @@ use crate::sys;
 pub(crate) struct Environment {
     /// In the order the process received them.
     vars: Vec<sys::EnvVar>,
+    /// The first byte of each variable's name, in the same order: a lookup finds its candidates with one
+    /// `memchr` over these instead of comparing every name (a launch makes about 16 lookups, and a CI
+    /// job's environment holds a hundred variables).
+    firsts: Vec<u8>,
 }
 
 /// The program's environment, ready for [`sys::exec`].
@@ -30,14 +34,15 @@ pub(crate) struct ChildEnv {
 
 impl Environment {
     pub(crate) fn capture() -> Environment {
-        Environment {
-            vars: sys::environ_vars(),
-        }
+        let vars = sys::environ_vars();
+        let firsts = vars.iter().map(sys::env_first_byte).collect();
+        Environment { vars, firsts }
     }
 
     /// The first value of `name` (a duplicated variable keeps its first value, as `getenv` does).
     pub(crate) fn get(&self, name: &str) -> Option<&OsStr> {
-        self.vars.iter().find_map(|var| sys::env_value(var, name))
+        let first = name.as_bytes().first().copied()?;
+        memchr::memchr_iter(first, &self.firsts).find_map(|i| sys::env_value(&self.vars[i], name))
     }
 
     /// The inherited environment without `unset` and without the names in `set`, then `set`.
@@ -49,16 +54,18 @@ impl Environment {
             let b = name.as_encoded_bytes().first().copied().unwrap_or(0);
             first[usize::from(b >> 6)] |= 1 << (b & 63);
         }
-        let replaced = |name: &OsStr| {
-            let b = name.as_encoded_bytes().first().copied().unwrap_or(0);
-            first[usize::from(b >> 6)] & (1 << (b & 63)) != 0
-                && (unset.iter().any(|u| u == name) || set.iter().any(|(k, _)| k == name))
+        let replaced = |var: &sys::EnvVar, b: u8| {
+            first[usize::from(b >> 6)] & (1 << (b & 63)) != 0 && {
+                let name = sys::env_name(var);
+                unset.iter().any(|u| u == name) || set.iter().any(|(k, _)| k == name)
+            }
         };
         let inherited = self
             .vars
             .iter()
-            .filter(|var| !replaced(sys::env_name(var)))
-            .cloned()
+            .zip(&self.firsts)
+            .filter(|&(var, &b)| !replaced(var, b))
+            .map(|(var, _)| sys::EnvVar::clone(var))
             .collect();
         let added = set
             .iter()

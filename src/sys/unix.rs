@@ -460,6 +460,12 @@ pub(crate) fn env_value<'a>(var: &'a EnvVar, name: &str) -> Option<&'a std::ffi:
         .then(|| os_str_from_bytes(&var[name.len() + 1..]))
 }
 
+/// The first byte of `var`'s name (`=` for an entry with an empty name, which no lookup matches).
+#[inline]
+pub(crate) fn env_first_byte(var: &EnvVar) -> u8 {
+    var.first().copied().unwrap_or(b'=')
+}
+
 /// The name of `var` (all of it if it holds no `=`).
 #[inline]
 pub(crate) fn env_name(var: &EnvVar) -> &std::ffi::OsStr {

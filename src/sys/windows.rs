@@ -202,6 +202,12 @@ pub(crate) fn env_value<'a>(var: &'a EnvVar, name: &str) -> Option<&'a OsStr> {
     (var.0 == name).then_some(var.1.as_os_str())
 }
 
+/// The first byte of `var`'s name (`=` for an empty name, which no lookup matches).
+#[inline]
+pub(crate) fn env_first_byte(var: &EnvVar) -> u8 {
+    var.0.as_encoded_bytes().first().copied().unwrap_or(b'=')
+}
+
 /// The name of `var`.
 #[inline]
 pub(crate) fn env_name(var: &EnvVar) -> &OsStr {
