@@ -785,6 +785,14 @@ mod tests {
         }
     }
 
+    /// A descriptor error (exit 65) whose message holds `needle`.
+    fn descriptor_err(text: &str, needle: &str) -> Error {
+        let e = parse_err(text);
+        assert_eq!(e.exit_code(), 65, "{e}");
+        assert!(e.to_string().contains(needle), "{needle}: {e}");
+        e
+    }
+
     const NATIVE: &str = "#!/usr/bin/env py-launcher\n# py-launcher stub: bazel-native 1\n# c\n\
         target=%target%\nworkspace_name=_main\npython_binary=_main/../py 3/bin/python3\n\
         main=_main/pkg/my app.py\nimports=:_main/pkg/lib::_main/x\nimport_all=True\nis_zipfile=False\n\
@@ -879,9 +887,7 @@ mod tests {
                 "not a boolean",
             ),
         ] {
-            let e = parse_err(&text);
-            assert_eq!(e.exit_code(), 65, "{e}");
-            assert!(e.to_string().contains(needle), "{needle}: {e}");
+            descriptor_err(&text, needle);
         }
     }
 
@@ -993,9 +999,7 @@ mod tests {
                 "python_binary_actual) is missing",
             ),
         ] {
-            let e = parse_err(&text);
-            assert_eq!(e.exit_code(), 65, "{e}");
-            assert!(e.to_string().contains(needle), "{needle}: {e}");
+            let e = descriptor_err(&text, needle);
             assert!(
                 e.to_string().contains("looks like") || needle.contains("substituted"),
                 "{e}"

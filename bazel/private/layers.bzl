@@ -36,6 +36,17 @@ def _tar_args(ctx, output, root):
     args.add("--root", root)
     return args
 
+def _run_tar(ctx, output, args, inputs, progress_message):
+    """Runs the tar tool (a py_launcher_binary, no shell) with args from _tar_args to write output."""
+    ctx.actions.run(
+        executable = ctx.executable._tar_layer,
+        arguments = [args],
+        inputs = inputs,
+        outputs = [output],
+        mnemonic = "PyLauncherLayer",
+        progress_message = progress_message,
+    )
+
 def _file_line(f):
     return "F\t%s\t%s" % (f.short_path, f.path)
 
@@ -75,14 +86,7 @@ def _repo_layer_aspect_impl(target, ctx):
             tar = ctx.actions.declare_file("%s.py_launcher_layer.tar" % target.label.name)
             args = _tar_args(ctx, tar, SHARED_RUNFILES)
             args.add_all(files, map_each = _file_line)
-            ctx.actions.run(
-                executable = ctx.executable._tar_layer,
-                arguments = [args],
-                inputs = files,
-                outputs = [tar],
-                mnemonic = "PyLauncherLayer",
-                progress_message = "Writing the shared layer of %s" % target.label,
-            )
+            _run_tar(ctx, tar, args, files, "Writing the shared layer of %s" % target.label)
             tars, repos = [tar], [repo]
     return [_RepoLayersInfo(
         tars = depset(tars, transitive = [c.tars for c in children]),
@@ -112,14 +116,7 @@ def _layer(ctx, name, root, entries, inputs, excluded = None):
         args.add_all(files, map_each = _file_line)
     if excluded != None:
         args.add_all(excluded, map_each = _excluded_line)
-    ctx.actions.run(
-        executable = ctx.executable._tar_layer,
-        arguments = [args],
-        inputs = inputs,
-        outputs = [out],
-        mnemonic = "PyLauncherLayer",
-        progress_message = "Writing the %s layer of %s" % (name, ctx.attr.binary.label),
-    )
+    _run_tar(ctx, out, args, inputs, "Writing the %s layer of %s" % (name, ctx.attr.binary.label))
     return out
 
 def _impl(ctx):
@@ -182,14 +179,8 @@ def _impl(ctx):
 
     # The stamp copies are in the runfiles only under their root-symlink names.
     args.add_all(root_files, map_each = _excluded_line)
-    ctx.actions.run(
-        executable = ctx.executable._tar_layer,
-        arguments = [args],
-        inputs = depset(root_files, transitive = [info.bootstrap_files]),
-        outputs = [bootstrap_out],
-        mnemonic = "PyLauncherLayer",
-        progress_message = "Writing the bootstrap layer of %s" % binary.label,
-    )
+    inputs = depset(root_files, transitive = [info.bootstrap_files])
+    _run_tar(ctx, bootstrap_out, args, inputs, "Writing the bootstrap layer of %s" % binary.label)
 
     tars = [interpreter] + shared + [third_party, app, bootstrap_out]
     return [

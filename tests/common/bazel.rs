@@ -187,16 +187,21 @@ pub fn write_if_changed(path: &Path, content: &[u8], executable: bool) {
     }
 }
 
-pub fn write_launcher_repo(dir: &Path) {
+/// An external repository's two files in `dir`: a WORKSPACE naming it `name`, and `build` as its BUILD file.
+fn write_repo_files(dir: &Path, name: &str, build: &str) {
     write_if_changed(
         &dir.join("WORKSPACE"),
-        b"workspace(name = \"py_launcher_bins\")\n",
+        format!("workspace(name = \"{name}\")\n").as_bytes(),
         false,
     );
-    write_if_changed(
-        &dir.join("BUILD.bazel"),
-        b"exports_files([\"py-launcher\", \"py-launcher-finalize\", \"paths.bzl\"], visibility = [\"//visibility:public\"])\n",
-        false,
+    write_if_changed(&dir.join("BUILD.bazel"), build.as_bytes(), false);
+}
+
+pub fn write_launcher_repo(dir: &Path) {
+    write_repo_files(
+        dir,
+        "py_launcher_bins",
+        "exports_files([\"py-launcher\", \"py-launcher-finalize\", \"paths.bzl\"], visibility = [\"//visibility:public\"])\n",
     );
     // The executables cargo built for this test run, unless PY_LAUNCHER_E2E_LAUNCHER /
     // PY_LAUNCHER_E2E_FINALIZE name others (e.g. the static release launcher scripts/test builds).
@@ -226,18 +231,13 @@ pub fn write_launcher_repo(dir: &Path) {
 }
 
 pub fn write_runtime_repo(dir: &Path) {
-    write_if_changed(
-        &dir.join("WORKSPACE"),
-        b"workspace(name = \"pyrt\")\n",
-        false,
-    );
-    write_if_changed(
-        &dir.join("BUILD.bazel"),
-        b"# An in-build Python runtime: the interpreter is a file of this repository.\n\
+    write_repo_files(
+        dir,
+        "pyrt",
+        "# An in-build Python runtime: the interpreter is a file of this repository.\n\
           exports_files([\"bin/python3.11\"], visibility = [\"//visibility:public\"])\n\n\
           filegroup(\n    name = \"files\",\n    srcs = [\"bin/python3.11\"],\n    \
           visibility = [\"//visibility:public\"],\n)\n",
-        false,
     );
     // bin/python3.11 is a symlink to the real interpreter; CPython resolves it and finds its standard library
     // beside the real binary (lib/python3.11 -> the real stdlib is there too, for tools that look for it).
@@ -297,14 +297,9 @@ fn write_wheel_repo(dir: &Path, dist: &str, marker: &str, name: &str, build: &st
         "{} has no {marker}",
         wheel.display()
     );
-    write_if_changed(
-        &dir.join("WORKSPACE"),
-        format!("workspace(name = \"{name}\")\n").as_bytes(),
-        false,
-    );
     let build =
         format!("# The {dist} wheel from PyPI, unpacked by tests/common/bazel.rs.\n{build}");
-    write_if_changed(&dir.join("BUILD.bazel"), build.as_bytes(), false);
+    write_repo_files(dir, name, &build);
 }
 
 /// Unpacks `wheel` into `dir` unless `dir` already holds exactly that wheel.
